@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""Build PixMo subsets with Apache Beam.
+
+python beam_runner.py --list
+python beam_runner.py SUBSET --help
+python beam_runner.py SUBSET [--output DIR] [--num-examples N] [--seed S] [--splits ...] [beam options]
+python beam_runner.py all [common options]
+"""
+
+import argparse
+import logging
+import sys
+
+from pipelines.common.options import (
+    BEAM_EPILOG,
+    add_common_arguments,
+    check_common_arguments,
+    unknown_beam_flags,
+)
+from pipelines.registry import SUBSETS, load
+
+EXIT_USAGE = 2
+
+
+def _list() -> int:
+    width = max(len(name) for name in SUBSETS)
+    for info in SUBSETS.values():
+        status = "ready" if info.built else "not built yet"
+        print(f"{info.name:<{width}}  {status:<13}  {info.summary}")
+    print(f"{'all':<{width}}  {'':<13}  every subset that is built, one after another")
+    return 0
+
+
+def _subset_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
+    subset = load(name)
+    parser = argparse.ArgumentParser(
+        prog=f"beam_runner.py {name}",
+        description=f"PixMo-{name}: {SUBSETS[name].summary}.",
+        epilog=BEAM_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    add_common_arguments(parser, subset.default_num_examples, subset.default_splits)
+    subset.add_arguments(parser.add_argument_group(f"{name} options"))
+    return parser, subset
+
+
+def _parse(name: str, argv: list[str]) -> tuple[object, argparse.Namespace, list[str]] | int:
+    parser, subset = _subset_parser(name)
+    args, beam_args = parser.parse_known_args(argv)
+    problems = check_common_arguments(args) + subset.check_arguments(args)
+    unknown = unknown_beam_flags(beam_args)
+    if unknown:
+        problems.append(
+            f"unknown option(s) {', '.join(unknown)}: neither a {name} option nor a Beam pipeline option"
+        )
+    if problems:
+        parser.print_usage(sys.stderr)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return subset, args, beam_args
+
+
+def _run_one(name: str, argv: list[str]) -> int:
+    from pipelines.common.run import run_subset  # imported late: --list and --help stay fast
+
+    parsed = _parse(name, argv)
+    if isinstance(parsed, int):
+        return parsed
+    subset, args, beam_args = parsed
+    return run_subset(subset, args, beam_args).exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Beam's local runners relay every worker's start-up chatter as warnings; keep real errors only.
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        print("\nSubsets:")
+        _list()
+        return 0 if argv else EXIT_USAGE
+    if argv[0] == "--list":
+        return _list()
+    name, rest = argv[0], argv[1:]
+    if name == "all":
+        if any(a in ("-h", "--help") for a in rest):
+            print(
+                "beam_runner.py all [common options]: runs every built subset with its defaults and these options."
+            )
+            print("Common options are those of `beam_runner.py clocks --help` under 'output' and 'running'.")
+            return 0
+        codes = []
+        for info in SUBSETS.values():
+            if not info.built:
+                print(f"{info.name}: skipped - not built yet")
+                continue
+            codes.append(_run_one(info.name, rest))
+        return max(codes, default=0)
+    if name not in SUBSETS:
+        print(
+            f"error: unknown subset {name!r}; choose one of {', '.join(SUBSETS)} or all (see --list)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not SUBSETS[name].built:
+        print(
+            f"error: the {name} subset is not built yet ({SUBSETS[name].summary}); "
+            "see `python beam_runner.py --list` for the subsets you can run now",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return _run_one(name, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

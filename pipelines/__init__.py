@@ -1,0 +1,1 @@
+"""One Apache Beam pipeline per PixMo subset, and the shared transforms in `common`."""

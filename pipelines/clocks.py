@@ -1,0 +1,234 @@
+"""PixMo-Clocks: procedurally rendered watch faces at random times, labelled with the time.
+
+Graph: ShardTasks -> Reshuffle -> MakeAndWrite (generate, validate, write shard + dead letters + stats).
+Consecutive indices share a watch face (see generators/clocks), so each shard renders a face once and reuses it.
+"""
+
+import argparse
+import hashlib
+import json
+from collections import Counter
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
+
+from formatting.clocks import CLOCK_QUESTIONS, CLOCKS_STYLE
+from pipelines.common import plots
+from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
+from pipelines.common.shards import plan_shards, write_bytes_atomically
+from pipelines.common.splits import SplitSpec
+from pipelines.common.staging import join
+from pipelines.common.subset import PreviewItem, RunContext, Subset
+from schemas import clocks as clocks_schema
+from schemas.common import image_value, provenance, sha256_hex
+
+# The largest split is cut into at least this many shards so small runs still use every local core. A
+# constant, not the worker count: the shard layout must not depend on the machine (reruns resume by shard).
+MIN_SHARDS = 8
+
+
+def example_id(seed: int, index: int) -> str:
+    return f"clocks-s{seed}-{index:09d}"
+
+
+def pick_question(seed: int, index: int) -> str:
+    """A question template chosen by (seed, index) alone, independent of the image randomness."""
+    digest = hashlib.sha256(f"clocks-question:{seed}:{index}".encode()).digest()
+    return CLOCK_QUESTIONS[int.from_bytes(digest[:4], "big") % len(CLOCK_QUESTIONS)]
+
+
+class ClockMaker(ExampleMaker):
+    """Index -> a validated-ready Clocks row. The generator (and its face cache) lives per worker."""
+
+    def __init__(self, config: ClockConfig, seed: int, code_version: str) -> None:
+        self.config = config
+        self.seed = seed
+        self.code_version = code_version
+        self.generator: ClockGenerator | None = None
+
+    def setup(self) -> None:
+        self.generator = ClockGenerator(self.config)
+
+    def make(self, index: int, split: str) -> dict[str, Any]:
+        assert self.generator is not None, "setup() was not called"
+        sample = self.generator.generate(self.seed, index)
+        eid = example_id(self.seed, index)
+        extension = "jpg" if sample.image_format == "jpeg" else "png"
+        return clocks_schema.build_row(
+            example_id=eid,
+            image=image_value(sample.image_bytes, f"{eid}.{extension}"),
+            image_sha256=sha256_hex(sample.image_bytes),
+            source=f"generator:clocks/{GENERATOR_VERSION}",
+            watchface_id=sample.watchface_id,
+            watchface_name=sample.watchface_name,
+            hour=sample.hour,
+            minute=sample.minute,
+            second=sample.second,
+            shows_seconds=sample.shows_seconds,
+            hour_visible=sample.hour_visible,
+            minute_visible=sample.minute_visible,
+            second_visible=sample.second_visible,
+            hour_angle=sample.hour_angle,
+            minute_angle=sample.minute_angle,
+            second_angle=sample.second_angle,
+            body_id=sample.body_id,
+            body_name=sample.body_name,
+            face_features=json.dumps(sample.features, sort_keys=True),
+            width=sample.width,
+            height=sample.height,
+            question=pick_question(self.seed, index),
+            provenance=provenance(
+                pipeline="clocks",
+                code_version=self.code_version,
+                schema_version=clocks_schema.SCHEMA_VERSION,
+                seed=self.seed,
+                generator_version=GENERATOR_VERSION,
+                details={
+                    "index": index,
+                    "face_index": sample.face_index,
+                    "config": _config_dict(self.config),
+                },
+            ),
+        )
+
+
+def _config_dict(config: ClockConfig) -> dict[str, Any]:
+    return {k: getattr(config, k) for k in config.__dataclass_fields__}
+
+
+def config_from_args(args: argparse.Namespace) -> ClockConfig:
+    return ClockConfig(
+        image_size=args.image_size,
+        image_format=args.image_format,
+        jpeg_quality=args.jpeg_quality,
+        samples_per_face=args.samples_per_face,
+    )
+
+
+class Clocks(Subset):
+    name = "clocks"
+    summary = "procedural watch and clock faces at random times, labelled with the time"
+    schema = clocks_schema
+    default_num_examples = 500
+    # Held-out splits big enough to score a small model on (PixMo's own val/test are small fractions).
+    default_splits = "train=0.9,validation=0.05,test=0.05"
+    stats_columns = (
+        "hour",
+        "minute",
+        "second",
+        "body_name",
+        "face_features",
+        "shows_seconds",
+        "watchface_id",
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        defaults = ClockConfig()
+        parser.add_argument(
+            "--image-size", type=int, default=defaults.image_size, help="Square image side in px."
+        )
+        parser.add_argument(
+            "--image-format", choices=("jpeg", "png"), default=defaults.image_format, help="Image encoding."
+        )
+        parser.add_argument(
+            "--jpeg-quality", type=int, default=defaults.jpeg_quality, help="JPEG quality 1-95."
+        )
+        parser.add_argument(
+            "--samples-per-face",
+            type=int,
+            default=defaults.samples_per_face,
+            help="Consecutive examples that share one watch face (its layers are rendered once and reused).",
+        )
+
+    def check_arguments(self, args: argparse.Namespace) -> list[str]:
+        return config_from_args(args).validate()
+
+    def fingerprint(self, args: argparse.Namespace) -> dict[str, Any]:
+        return {"generator_version": GENERATOR_VERSION, "config": _config_dict(config_from_args(args))}
+
+    def generator_version(self) -> str:
+        return GENERATOR_VERSION
+
+    def build(self, pipeline: beam.Pipeline, ctx: RunContext) -> None:
+        args = ctx.args
+        ranges = SplitSpec.parse(args.splits).ranges(args.num_examples)
+        tasks = plan_shards(ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS)
+        maker = ClockMaker(config_from_args(args), args.seed, ctx.code_version)
+        writer = WriteGeneratedShard(
+            self.name, maker, clocks_schema.SCHEMA, clocks_schema.validate, ctx.staging.dir
+        )
+        pipeline | "Clocks" >> GenerateShards(tasks, writer)
+
+    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
+        hours = np.asarray(table.column("hour").to_pylist())
+        minutes = np.asarray(table.column("minute").to_pylist())
+        grid = np.zeros((24, 12))
+        np.add.at(grid, (hours, minutes // 5), 1)
+        files = {
+            "time_of_day.png": plots.heatmap_png(
+                grid,
+                "Examples per hour and 5-minute bucket (uniform is good)",
+                "minute bucket (x5)",
+                "hour (0-23)",
+            ),
+            "hours.png": plots.bar_png(
+                [str(h) for h in range(24)], np.bincount(hours, minlength=24).tolist(), "Hour of day", "hour"
+            ),
+            "minutes.png": plots.bar_png(
+                [str(m) for m in range(60)], np.bincount(minutes, minlength=60).tolist(), "Minute", "minute"
+            ),
+        }
+        bodies = Counter(table.column("body_name").to_pylist())
+        files["bodies.png"] = plots.bar_png(
+            list(bodies),
+            list(bodies.values()),
+            f"Watch bodies: {len(bodies)} of {len(BODY_NAMES)} used, "
+            f"{len(set(table.column('watchface_id').to_pylist()))} distinct faces",
+            "body",
+            horizontal=True,
+        )
+        features: dict[str, Counter[str]] = {}
+        for text in table.column("face_features").to_pylist():
+            for key, value in json.loads(text).items():
+                features.setdefault(key, Counter())[str(value)] += 1
+        for key, counts in sorted(features.items()):
+            labels = [label for label, _ in counts.most_common(30)]
+            files[f"face_{key}.png"] = plots.bar_png(
+                labels, [counts[x] for x in labels], f"Face feature: {key}", key
+            )
+        for name, data in files.items():
+            write_bytes_atomically(join(out_dir, name), data)
+        return list(files)
+
+    def preview_item(self, row: dict[str, Any]) -> PreviewItem:
+        hands = [n for n in ("hour", "minute", "second") if row[f"{n}_visible"]]
+        return PreviewItem(
+            image=row["image"]["bytes"],
+            image_mime="image/png" if row["image"]["path"].endswith(".png") else "image/jpeg",
+            title=row["text"],
+            fields={
+                "24 h time": row["watch_time"],
+                "face": row["watchface_name"],
+                "body": row["body_name"],
+                "hands shown": ", ".join(hands),
+                "angles h/m/s": f"{row['hour_angle']:.1f} / {row['minute_angle']:.1f} / {row['second_angle']:.1f}",
+                "example": row["example_id"],
+            },
+            qa=[(row["question"], row["answer"])],
+        )
+
+    def card_description(self, args: argparse.Namespace) -> str:
+        return (
+            "Analog watch and clock faces rendered procedurally (pixmo-pipeline's open generator; PixMo's own "
+            f"was never released), {len(BODY_NAMES)} watch bodies and a combinatorial space of dials, numerals, "
+            "ticks, hands and decorations, with photo-like effects (backgrounds, lighting, hand shadows, glass, "
+            "blur, noise, perspective). Times are uniform over 24 h at one-second resolution; the hands show the "
+            "time exactly (the hour hand moves with the minutes, the minute hand with the seconds).\n\n"
+            f"Each row has the time as Molmo's `{CLOCKS_STYLE}` answer text (`text`, 12 h with AM/PM - note that "
+            "AM/PM is not visible on an analog face), the 24 h time (`watch_time`, `hour`, `minute`, `second`), "
+            "the hand angles in degrees clockwise from 12, which hands are visible, and the watch face id/name. "
+            f"Images are {args.image_size}x{args.image_size} {args.image_format.upper()}."
+        )

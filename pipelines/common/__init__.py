@@ -1,0 +1,1 @@
+"""Transforms and helpers every subset pipeline shares: splits, shards, dead letters, staging, reports."""

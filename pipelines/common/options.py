@@ -1,0 +1,120 @@
+"""Command-line options every subset shares, and how the rest become Beam pipeline options."""
+
+import argparse
+import os
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.common.splits import SplitSpec
+
+LOCAL_RUNNERS = {"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
+
+BEAM_EPILOG = """\
+Beam pipeline options pass straight through, for example:
+  --runner DataflowRunner --project P --region us-central1 --temp_location gs://B/tmp
+      --staging_location gs://B/staging --setup_file ./setup.py --machine_type n2-standard-8
+      --max_num_workers 50 [--sdk_container_image IMAGE] [--dry_run=True --no_auth]
+  --runner FlinkRunner --flink_master HOST:8081 ...
+Without --runner the job runs locally on all cores (Beam's DirectRunner in multi-process mode; no network).
+"""
+
+
+def add_common_arguments(
+    parser: argparse.ArgumentParser, default_num_examples: int | None, default_splits: str
+) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "--output",
+        default="./data",
+        help="Root folder (local path or gs://...); the subset goes in OUTPUT/SUBSET/.",
+    )
+    group.add_argument(
+        "--num-examples",
+        type=int,
+        default=default_num_examples,
+        help="How many examples to make (default: %(default)s). Ignored when --splits gives exact counts.",
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, help="Every random choice derives from it (default: 0)."
+    )
+    group.add_argument(
+        "--splits",
+        default=default_splits,
+        help="Fractions (train=0.98,validation=0.01,test=0.01) or exact counts (train=1000,validation=50) "
+        "(default: %(default)s).",
+    )
+    group.add_argument(
+        "--num-shards",
+        type=int,
+        default=None,
+        help="Shards for the largest split (default: by --rows-per-shard).",
+    )
+    group.add_argument(
+        "--rows-per-shard", type=int, default=2000, help="Target rows per shard (default: 2000)."
+    )
+    group.add_argument(
+        "--preview-rows", type=int, default=36, help="Sample rows shown in preview.html (default: 36)."
+    )
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--workers", type=int, default=0, help="Local worker processes (default: 0 = one per CPU core)."
+    )
+    run.add_argument(
+        "--restart",
+        action="store_true",
+        help="Discard shards left by an interrupted run with the same arguments instead of resuming from them.",
+    )
+    run.add_argument("--no-progress", action="store_true", help="Don't print progress lines while running.")
+
+
+def check_common_arguments(args: argparse.Namespace) -> list[str]:
+    problems = []
+    try:
+        spec = SplitSpec.parse(args.splits)
+        if not spec.exact and (args.num_examples is None or args.num_examples < 1):
+            problems.append("--num-examples must be at least 1")
+    except ValueError as error:
+        problems.append(str(error))
+    if args.num_shards is not None and args.num_shards < 1:
+        problems.append("--num-shards must be at least 1")
+    if args.rows_per_shard < 1:
+        problems.append("--rows-per-shard must be at least 1")
+    if args.preview_rows < 0:
+        problems.append("--preview-rows must be 0 or more")
+    if args.workers < 0:
+        problems.append("--workers must be 0 (all cores) or more")
+    return problems
+
+
+def unknown_beam_flags(beam_args: list[str]) -> list[str]:
+    """Flags that are neither ours nor any Beam pipeline option's (Beam itself only warns and drops them)."""
+    if not beam_args:
+        return []
+    options = PipelineOptions(beam_args)
+    known = options.get_all_options(drop_default=True, retain_unknown_options=False)
+    every = options.get_all_options(drop_default=True, retain_unknown_options=True)
+    return sorted(f"--{name}" for name in set(every) - set(known))
+
+
+def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOptions, str]:
+    """Beam options from the pass-through flags; without --runner, the local multi-process runner."""
+    options = PipelineOptions(beam_args)
+    given = options.get_all_options(drop_default=True)
+    runner = given.get("runner") or "DirectRunner"
+    extra: dict[str, object] = {}
+    if "runner" not in given:
+        # Naming the running mode keeps DirectRunner off Prism, which would try to download a binary.
+        extra = {
+            "runner": "DirectRunner",
+            "direct_running_mode": "multi_processing",
+            "direct_num_workers": workers or os.cpu_count() or 1,
+        }
+    if runner in LOCAL_RUNNERS and "default_sdk_harness_log_level" not in given:
+        extra["default_sdk_harness_log_level"] = "WARNING"
+    if extra:
+        options = PipelineOptions(beam_args, **extra)
+    return options, str(runner)
+
+
+def is_dry_run(options: PipelineOptions) -> bool:
+    return bool(options.get_all_options(drop_default=True).get("dry_run"))

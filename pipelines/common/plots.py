@@ -1,0 +1,56 @@
+"""Small matplotlib helpers for the stats/ plots (headless, deterministic file output)."""
+
+import io
+from collections.abc import Iterable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+
+def _save(fig: "plt.Figure") -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def bar_png(
+    labels: Sequence[str], counts: Sequence[int], title: str, xlabel: str, horizontal: bool = False
+) -> bytes:
+    height = max(3.0, 0.22 * len(labels)) if horizontal else 3.5
+    fig, ax = plt.subplots(figsize=(8, height))
+    if horizontal:
+        ax.barh(list(labels), list(counts), color="#4c72b0")
+        ax.invert_yaxis()
+        ax.set_xlabel("examples")
+        ax.set_ylabel(xlabel)
+    else:
+        ax.bar(list(labels), list(counts), color="#4c72b0")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("examples")
+        if len(labels) > 12:
+            ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    ax.set_title(title)
+    return _save(fig)
+
+
+def histogram_png(values: Iterable[float], bins: int | Sequence[float], title: str, xlabel: str) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.hist(list(values), bins=bins, color="#4c72b0", edgecolor="white")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("examples")
+    return _save(fig)
+
+
+def heatmap_png(matrix: Sequence[Sequence[float]], title: str, xlabel: str, ylabel: str) -> bytes:
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    image = ax.imshow(matrix, aspect="auto", cmap="viridis", interpolation="nearest")
+    fig.colorbar(image, ax=ax, label="examples")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return _save(fig)

@@ -1,0 +1,61 @@
+"""preview.html: a self-contained gallery of sample rows with their labels, for a person to eyeball."""
+
+import base64
+import html
+
+from pipelines.common.subset import PreviewItem
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #f6f6f4; color: #222; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }}
+.card {{ background: white; border-radius: 8px; padding: .6rem; box-shadow: 0 1px 3px #0002; }}
+.card img {{ width: 100%; border-radius: 4px; }}
+.card h3 {{ font-size: .95rem; margin: .4rem 0; }}
+table {{ font-size: .8rem; border-collapse: collapse; }}
+td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
+td:first-child {{ color: #666; white-space: nowrap; }}
+.qa {{ font-size: .85rem; margin-top: .4rem; }}
+.q {{ color: #555; }} .a {{ font-weight: 600; }}
+.rejects td {{ font-size: .85rem; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{intro}</p>
+{rejects}
+<div class="grid">
+{cards}
+</div></body></html>
+"""
+
+
+def _card(item: PreviewItem) -> str:
+    src = f"data:{item.image_mime};base64,{base64.b64encode(item.image).decode()}"
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in item.fields.items()
+    )
+    qa = "".join(
+        f'<div class="qa"><div class="q">Q: {html.escape(q)}</div><div class="a">A: {html.escape(a)}</div></div>'
+        for q, a in item.qa
+    )
+    return (
+        f'<div class="card"><img src="{src}" alt="{html.escape(item.title)}" loading="lazy">'
+        f"<h3>{html.escape(item.title)}</h3><table>{rows}</table>{qa}</div>"
+    )
+
+
+def render_preview(
+    title: str, intro: str, items: list[PreviewItem], top_rejects: list[tuple[str, int]]
+) -> bytes:
+    if top_rejects:
+        lines = "".join(f"<tr><td>{n}</td><td>{html.escape(reason)}</td></tr>" for reason, n in top_rejects)
+        rejects = f'<h2>Most common rejections</h2><table class="rejects">{lines}</table>'
+    else:
+        rejects = "<p>No rejected examples.</p>"
+    page = PAGE.format(
+        title=html.escape(title),
+        intro=html.escape(intro),
+        rejects=rejects,
+        cards="\n".join(_card(item) for item in items),
+    )
+    return page.encode()

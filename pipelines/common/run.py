@@ -1,0 +1,247 @@
+"""Run one subset end to end: check arguments, stage, run the Beam pipeline, report, publish.
+
+The Beam job writes shards, dead letters and per-shard stats into the staging folder. Then the driver reads
+back the small columns to plot stats, samples rows for the preview, writes the card and, last, the manifest,
+and swaps the staging folder in as OUTPUT/SUBSET.
+"""
+
+import argparse
+import io
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.common import manifest as manifest_lib
+from pipelines.common.card import render_card
+from pipelines.common.options import LOCAL_RUNNERS, is_dry_run, pipeline_options
+from pipelines.common.preview import render_preview
+from pipelines.common.progress import ProgressMonitor
+from pipelines.common.shards import ensure_dir, read_bytes, write_bytes_atomically
+from pipelines.common.splits import SplitSpec
+from pipelines.common.staging import MANIFEST, Staging, is_local, join, run_id
+from pipelines.common.subset import RunContext, Subset
+from pipelines.common.version import code_version
+
+log = logging.getLogger("pixmo")
+
+# Arguments that change how a run goes, not what it makes (left out of the staging fingerprint).
+NOT_ROW_DECIDING = {"output", "workers", "restart", "no_progress", "preview_rows", "subset"}
+
+
+@dataclass
+class RunResult:
+    subset: str
+    output_dir: str
+    manifest: dict[str, Any] | None  # None for a dry run
+    exit_code: int
+
+
+def _expected_total(subset: Subset, args: argparse.Namespace) -> int | None:
+    if subset.default_num_examples is None and args.num_examples is None:
+        return None  # the input decides
+    return SplitSpec.parse(args.splits).total(args.num_examples)
+
+
+def run_subset(
+    subset: Subset, args: argparse.Namespace, beam_args: list[str], out: TextIO = sys.stdout
+) -> RunResult:
+    started = time.perf_counter()
+    options, runner = pipeline_options(beam_args, args.workers)
+    version = code_version()
+    fingerprint = {
+        "subset": subset.name,
+        "code_version": version,
+        "schema_version": subset.schema.SCHEMA_VERSION,
+        "args": {k: v for k, v in sorted(vars(args).items()) if k not in NOT_ROW_DECIDING},
+    }
+    staging = Staging(args.output, subset.name, run_id(fingerprint))
+    total = _expected_total(subset, args)
+    ctx = RunContext(args=args, staging=staging, code_version=version, total_examples=total)
+    dry_run = is_dry_run(options)
+
+    resuming = False if dry_run else staging.prepare(restart=args.restart)
+    if resuming:
+        print(f"{subset.name}: resuming the interrupted run in {staging.dir}", file=out)
+    pipeline = beam.Pipeline(options=options)
+    subset.build(pipeline, ctx)
+
+    show_progress = not args.no_progress and runner in LOCAL_RUNNERS and is_local(staging.dir) and total
+    if show_progress:
+        with ProgressMonitor(staging.path("_progress"), total, subset.name):
+            pipeline.run().wait_until_finish()
+    else:
+        result = pipeline.run()
+        if dry_run:
+            print(
+                f"{subset.name}: dry run - the {runner} job graph was built and validated; nothing ran.",
+                file=out,
+            )
+            return RunResult(subset.name, staging.final_dir, None, 0)
+        result.wait_until_finish()
+    pipeline_seconds = time.perf_counter() - started
+
+    manifest = _finish(subset, args, staging, version, runner, pipeline_seconds, started)
+    staging.publish()
+    _print_summary(subset, staging.final_dir, manifest, out)
+    if manifest["rows"] == 0:
+        print(
+            f"{subset.name}: ERROR - every example was rejected; see {staging.final_dir}/_rejected/", file=out
+        )
+        return RunResult(subset.name, staging.final_dir, manifest, 1)
+    return RunResult(subset.name, staging.final_dir, manifest, 0)
+
+
+def _finish(
+    subset: Subset,
+    args: argparse.Namespace,
+    staging: Staging,
+    version: str,
+    runner: str,
+    pipeline_seconds: float,
+    started: float,
+) -> dict[str, Any]:
+    """Everything after the Beam job: stats, plots, preview, card, and the manifest last."""
+    post_start = time.perf_counter()
+    shard_stats = [json.loads(read_bytes(p)) for p in _glob(staging.path("_shards", "*", "*.json"))]
+    totals = manifest_lib.aggregate_shard_stats(shard_stats)
+    _remove(staging.path("_progress"))
+
+    shard_files = {split: _glob(staging.path(split, "*.parquet")) for split in totals["splits"]}
+    table = _read_columns([p for files in shard_files.values() for p in files], subset.stats_columns)
+    stats_dir = staging.path("stats")
+    plots = subset.plot_stats(table, stats_dir) if table.num_rows else []
+    write_bytes_atomically(
+        join(stats_dir, "shards.json"), json.dumps(shard_stats, indent=1, sort_keys=True).encode()
+    )
+    ensure_dir(staging.path("_rejected"))  # present even when empty, so nobody wonders where it went
+
+    top_rejects = _top_rejections(staging)
+    preview_rows = _sample_rows(shard_files, args.preview_rows)
+    items = [subset.preview_item(row) for row in preview_rows]
+    per_split = ", ".join(f"{split}: {v['rows']}" for split, v in totals["splits"].items())
+    intro = f"{len(items)} sample rows of {totals['rows']} ({per_split}); {totals['rejected']} rejected."
+
+    write_bytes_atomically(
+        staging.path("preview.html"),
+        render_preview(f"PixMo-{subset.name} preview", intro, items, top_rejects),
+    )
+
+    pipeline_rate = (totals["rows"] + totals["rejected"]) / pipeline_seconds if pipeline_seconds else 0.0
+    arguments = {k: v for k, v in sorted(vars(args).items())}
+    manifest = manifest_lib.build_manifest(
+        subset=subset.name,
+        schema_version=subset.schema.SCHEMA_VERSION,
+        code_version=version,
+        generator_version=subset.generator_version(),
+        models=subset.models(args),
+        arguments=arguments,
+        seed=args.seed,
+        totals=totals,
+        timings={
+            "pipeline": round(pipeline_seconds, 2),
+            "reports": round(time.perf_counter() - post_start, 2),
+            "total": round(time.perf_counter() - started, 2),
+            "examples_per_s": round(pipeline_rate, 2),
+        },
+        files=[],
+        runner=runner,
+    )
+    card = render_card(
+        subset=subset.name,
+        description=subset.card_description(args),
+        schema=subset.schema.SCHEMA,
+        manifest=manifest,
+        plots=plots,
+    )
+    write_bytes_atomically(staging.path("README.md"), card)
+    manifest["files"] = _file_list(staging)
+    write_bytes_atomically(staging.path(MANIFEST), manifest_lib.to_json(manifest))
+    return manifest
+
+
+def _glob(pattern: str) -> list[str]:
+    return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+
+
+def _remove(path: str) -> None:
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+
+
+def _read_columns(paths: list[str], columns: tuple[str, ...]) -> pa.Table:
+    tables = []
+    for path in paths:
+        with FileSystems.open(path) as handle:
+            tables.append(pq.read_table(io.BytesIO(handle.read()), columns=list(columns)))
+    return pa.concat_tables(tables) if tables else pa.table({})
+
+
+def _sample_rows(shard_files: dict[str, list[str]], n: int) -> list[dict[str, Any]]:
+    """The first rows of each split's first shard, validation/test first (they are the ones people check)."""
+    if n == 0:
+        return []
+    order = sorted(shard_files, key=lambda s: (s == "train", s))
+    rows: list[dict[str, Any]] = []
+    per_split = max(1, n // max(1, len(order)))
+    for split in order:
+        for path in shard_files[split][:1]:
+            with FileSystems.open(path) as handle:
+                parquet = pq.ParquetFile(io.BytesIO(handle.read()))
+            for batch in parquet.iter_batches(batch_size=per_split):
+                rows += batch.to_pylist()
+                break
+    if len(rows) < n:
+        return rows
+    return rows[:n]
+
+
+def _top_rejections(staging: Staging, limit: int = 10) -> list[tuple[str, int]]:
+    reasons: Counter[str] = Counter()
+    for path in _glob(staging.path("_rejected", "*.jsonl")):
+        for line in read_bytes(path).decode().splitlines():
+            record = json.loads(line)
+            reasons[f"[{record['stage']}] {record['reason'][:200]}"] += 1
+    return reasons.most_common(limit)
+
+
+def _file_list(staging: Staging) -> list[dict[str, Any]]:
+    matches = FileSystems.match([staging.dir + "/**"])[0].metadata_list
+    files = []
+    for m in sorted(matches, key=lambda m: m.path):
+        relative = m.path[len(staging.dir) + 1 :]
+        if relative != MANIFEST:
+            files.append({"path": relative, "bytes": m.size_in_bytes})
+    return files
+
+
+def _print_summary(subset: Subset, final_dir: str, manifest: dict[str, Any], out: TextIO) -> None:
+    timings = manifest["timings_s"]
+    print(
+        f"\n{subset.name}: done in {timings['total']:.1f}s ({timings['examples_per_s']:.1f} examples/s)",
+        file=out,
+    )
+    for split, s in manifest["splits"].items():
+        print(
+            f"  {split:<11} {s['rows']:>8} rows  {s['shards']:>4} shards  {s['bytes'] / 1e6:8.1f} MB",
+            file=out,
+        )
+    stages = ", ".join(f"{k}: {v}" for k, v in manifest["rejected_by_stage"].items())
+    print(f"  rejected    {manifest['rejected']:>8}{'  (' + stages + ')' if stages else ''}", file=out)
+    total = manifest["rows"] + manifest["rejected"]
+    if total and manifest["rejected"] / total > 0.1:
+        print(f"  WARNING: {manifest['rejected'] / total:.0%} of examples were rejected", file=out)
+    print(f"  shards:   {final_dir}/<split>/part-*.parquet", file=out)
+    print(f"  card:     {final_dir}/README.md", file=out)
+    print(f"  stats:    {final_dir}/stats/", file=out)
+    print(f"  preview:  {final_dir}/preview.html", file=out)
+    print(f"  rejected: {final_dir}/_rejected/", file=out)
+    print(f"  manifest: {final_dir}/{MANIFEST}", file=out)

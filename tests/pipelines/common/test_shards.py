@@ -1,0 +1,33 @@
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.common.shards import plan_shards, rows_to_table, shard_count, write_table
+
+
+def test_plan_covers_every_index_once_with_balanced_shards():
+    ranges = {"train": (0, 1000), "validation": (1000, 1050), "test": (1050, 1100)}
+    tasks = plan_shards(ranges, rows_per_shard=300)
+    covered = sorted(i for t in tasks for i in range(t.start, t.stop))
+    assert covered == list(range(1100))
+    train = [t for t in tasks if t.split == "train"]
+    assert len(train) == 4 and {len(t) for t in train} == {250}
+    assert all(t.num_shards == len([u for u in tasks if u.split == t.split]) for t in tasks)
+
+
+def test_min_shards_and_fixed_shard_count():
+    assert shard_count(10, rows_per_shard=2000, min_shards=8) == 8
+    assert shard_count(3, rows_per_shard=2000, min_shards=8) == 3  # never an empty shard
+    tasks = plan_shards({"train": (0, 100), "validation": (100, 110)}, 2000, num_shards=10)
+    assert len([t for t in tasks if t.split == "train"]) == 10
+    assert len([t for t in tasks if t.split == "validation"]) == 1
+
+
+def test_written_shard_is_sorted_zstd_and_has_no_temp_files(tmp_path):
+    schema = pa.schema([("example_id", pa.string()), ("value", pa.int64())])
+    rows = [{"example_id": f"e{i}", "value": i} for i in (3, 1, 2)]
+    path = str(tmp_path / "train" / "part-00000-of-00001.parquet")
+    write_table(rows_to_table(rows, schema), path)
+    table = pq.read_table(path)
+    assert table.column("example_id").to_pylist() == ["e1", "e2", "e3"]
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert [p.name for p in (tmp_path / "train").iterdir()] == ["part-00000-of-00001.parquet"]

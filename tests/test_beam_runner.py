@@ -1,0 +1,67 @@
+"""The CLI: listing, help, refusing unbuilt subsets and bad arguments before any work starts."""
+
+import subprocess
+import sys
+
+import pytest
+
+import beam_runner
+from pipelines.registry import SUBSETS
+
+ROOT = beam_runner.__file__.rsplit("/", 1)[0]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "beam_runner.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_list_names_every_subset_once():
+    result = run_cli("--list")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == ["cap", "ama", "points", "capqa", "docs", "clocks", "count", "all"]
+    assert "ready" in result.stdout and "not built yet" in result.stdout
+
+
+@pytest.mark.parametrize("name", [n for n, info in SUBSETS.items() if not info.built])
+def test_unbuilt_subsets_say_so_with_exit_code_2(name, capsys):
+    assert beam_runner.main([name]) == 2
+    assert "not built yet" in capsys.readouterr().err
+
+
+def test_unknown_subset_is_a_usage_error(capsys):
+    assert beam_runner.main(["clock"]) == 2
+    assert "unknown subset 'clock'" in capsys.readouterr().err
+
+
+def test_subset_help_shows_common_subset_and_beam_options():
+    result = run_cli("clocks", "--help")
+    assert result.returncode == 0
+    for flag in (
+        "--output",
+        "--num-examples",
+        "--seed",
+        "--splits",
+        "--num-shards",
+        "--image-format",
+        "--runner",
+    ):
+        assert flag in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--splits", "train=0.5"], "add up to 1"),
+        (["--num-examples", "0"], "--num-examples must be at least 1"),
+        (["--image-size", "8"], "image_size"),
+        (["--jpeg-quality", "0"], "quality"),
+        (["--frobnicate", "3"], "unknown option(s) --frobnicate"),
+    ],
+)
+def test_bad_arguments_fail_before_any_work(tmp_path, capsys, args, message):
+    assert beam_runner.main(["clocks", "--output", str(tmp_path), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing was started
