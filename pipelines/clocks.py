@@ -6,16 +6,19 @@ Consecutive indices share a watch face (see generators/clocks), so each shard re
 
 import argparse
 import hashlib
+import io
 import json
+import math
 from collections import Counter
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
-from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
+from PIL import Image, ImageDraw
 
 from formatting.clocks import CLOCK_QUESTIONS, CLOCKS_STYLE
+from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
 from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.shards import plan_shards, write_bytes_atomically
@@ -93,6 +96,38 @@ class ClockMaker(ExampleMaker):
                 },
             ),
         )
+
+
+def image_beside_label_dial(row: dict[str, Any]) -> bytes:
+    """The sample with a plain dial drawn from its label next to it, so a person can compare the two."""
+    image = Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
+    size = image.height
+    dial = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(dial)
+    centre, radius = size / 2, size * 0.42
+    draw.ellipse([centre - radius, centre - radius, centre + radius, centre + radius], outline="black", width=3)
+    for tick in range(12):
+        angle = math.radians(tick * 30)
+        inner = radius * (0.85 if tick % 3 else 0.75)
+        draw.line(
+            [centre + inner * math.sin(angle), centre - inner * math.cos(angle),
+             centre + radius * math.sin(angle), centre - radius * math.cos(angle)],
+            fill="black", width=2,
+        )  # fmt: skip
+    hands = [("hour", 0.5, 7, "#1f3a93"), ("minute", 0.78, 4, "#1f3a93"), ("second", 0.88, 2, "#c0392b")]
+    for name, length, width, colour in hands:
+        if not row[f"{name}_visible"]:
+            continue
+        angle = math.radians(row[f"{name}_angle"])
+        tip = (centre + length * radius * math.sin(angle), centre - length * radius * math.cos(angle))
+        draw.line([(centre, centre), tip], fill=colour, width=width)
+    draw.text((6, 6), f"label {row['watch_time']}", fill="black")
+    both = Image.new("RGB", (image.width + size, size), "white")
+    both.paste(image, (0, 0))
+    both.paste(dial, (image.width, 0))
+    buffer = io.BytesIO()
+    both.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def _config_dict(config: ClockConfig) -> dict[str, Any]:
@@ -206,8 +241,8 @@ class Clocks(Subset):
     def preview_item(self, row: dict[str, Any]) -> PreviewItem:
         hands = [n for n in ("hour", "minute", "second") if row[f"{n}_visible"]]
         return PreviewItem(
-            image=row["image"]["bytes"],
-            image_mime="image/png" if row["image"]["path"].endswith(".png") else "image/jpeg",
+            image=image_beside_label_dial(row),
+            image_mime="image/jpeg",
             title=row["text"],
             fields={
                 "24 h time": row["watch_time"],

