@@ -8,20 +8,27 @@ from typing import Any
 
 
 def aggregate_shard_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-split rows, shards and bytes, and reject counts, from the per-shard stats files."""
+    """Per-split rows, shards and bytes, and reject counts, from the stats files.
+
+    Shard stats carry a split; dead-letter file stats (streamed subsets) carry only reject counts.
+    """
     splits: dict[str, dict[str, int]] = {}
     by_stage: Counter[str] = Counter()
+    rejected = 0
     for s in stats:
+        rejected += s["rejected"]
+        by_stage.update(s.get("rejected_by_stage", {}))
+        if "split" not in s:
+            continue
         split = splits.setdefault(s["split"], {"rows": 0, "shards": 0, "bytes": 0, "rejected": 0})
         split["rows"] += s["rows"]
         split["shards"] += 1
         split["bytes"] += s["bytes"]
         split["rejected"] += s["rejected"]
-        by_stage.update(s.get("rejected_by_stage", {}))
     return {
         "splits": dict(sorted(splits.items(), key=lambda kv: _split_order(kv[0]))),
         "rows": sum(s["rows"] for s in splits.values()),
-        "rejected": sum(s["rejected"] for s in splits.values()),
+        "rejected": rejected,
         "rejected_by_stage": dict(sorted(by_stage.items())),
     }
 
