@@ -229,11 +229,9 @@ class Clocks(Subset):
         for text in table.column("face_features").to_pylist():
             for key, value in json.loads(text).items():
                 features.setdefault(key, Counter())[str(value)] += 1
-        for key, counts in sorted(features.items()):
-            labels = [label for label, _ in counts.most_common(30)]
-            files[f"face_{key}.png"] = plots.bar_png(
-                labels, [counts[x] for x in labels], f"Face feature: {key}", key
-            )
+        files["face_features.png"] = plots.bar_grid_png(
+            {k: dict(v) for k, v in features.items()}, "Watch face features (top values per feature)"
+        )
         for name, data in files.items():
             write_bytes_atomically(join(out_dir, name), data)
         return list(files)

@@ -54,3 +54,20 @@ def heatmap_png(matrix: Sequence[Sequence[float]], title: str, xlabel: str, ylab
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return _save(fig)
+
+
+def bar_grid_png(groups: dict[str, dict[str, int]], title: str, columns: int = 4, top: int = 12) -> bytes:
+    """One small bar chart per group (e.g. per categorical feature), in a grid, in one image."""
+    names = sorted(groups)
+    rows = max(1, -(-len(names) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.6 * rows), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names, strict=False):
+        counts = sorted(groups[name].items(), key=lambda kv: -kv[1])[:top]
+        ax.barh([label[:22] for label, _ in counts], [n for _, n in counts], color="#4c72b0")
+        ax.invert_yaxis()
+        ax.set_title(f"{name} ({len(groups[name])} values)", fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title)
+    return _save(fig)

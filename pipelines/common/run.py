@@ -52,8 +52,9 @@ def _expected_total(subset: Subset, args: argparse.Namespace) -> int | None:
 
 
 def run_subset(
-    subset: Subset, args: argparse.Namespace, beam_args: list[str], out: TextIO = sys.stdout
+    subset: Subset, args: argparse.Namespace, beam_args: list[str], out: TextIO | None = None
 ) -> RunResult:
+    out = out or sys.stdout
     started = time.perf_counter()
     options, runner = pipeline_options(beam_args, args.workers)
     version = code_version()

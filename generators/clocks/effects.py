@@ -1,0 +1,80 @@
+"""Per-sample camera effects that cost little: sensor noise from a cached tile, and occasional blur."""
+
+import numpy as np
+import skia
+
+NOISE_MARGIN = 64  # the tile is larger than the image so each sample can read it at a random offset
+
+
+def make_noise_tile(size: int) -> skia.Image:
+    """Premultiplied black/white speckle; drawn with a paint alpha that sets its strength."""
+    rng = np.random.default_rng(20240917)  # fixed: the tile is part of the generator, not of a sample
+    side = size + NOISE_MARGIN
+    values = rng.normal(0.0, 1.0, (side, side))
+    alpha = np.clip(np.abs(values) * 90, 0, 255).astype(np.uint8)
+    white = np.where(values > 0, alpha, 0).astype(np.uint8)  # premultiplied: colour never exceeds alpha
+    pixels = np.dstack([white, white, white, alpha])
+    image = skia.Image.fromarray(
+        pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType
+    )
+    # Redraw into native pixel order once, so per-sample blending takes skia's fast path.
+    surface = skia.Surface.MakeRaster(skia.ImageInfo.MakeN32Premul(side, side))
+    surface.getCanvas().clear(skia.ColorTRANSPARENT)
+    surface.getCanvas().drawImage(image, 0, 0)
+    return surface.makeImageSnapshot()
+
+
+def draw_noise(canvas: skia.Canvas, tile: skia.Image, strength: float, rng: np.random.Generator) -> None:
+    if strength <= 0:
+        return
+    dx, dy = (int(v) for v in rng.integers(0, NOISE_MARGIN, 2))
+    paint = skia.Paint()
+    paint.setAlphaf(min(1.0, strength * 3.0))
+    canvas.drawImage(tile, -dx, -dy, skia.SamplingOptions(), paint)
+
+
+def blur_surface(surface: skia.Surface, strength: str) -> None:
+    """'mild': a half-pixel bilinear shift (a 2x2 box blur); 'strong': down- and up-sampling by 2."""
+    size = surface.width()
+    snapshot = surface.makeImageSnapshot()
+    canvas = surface.getCanvas()
+    linear = skia.SamplingOptions(skia.FilterMode.kLinear)
+    if strength == "mild":
+        canvas.drawImage(snapshot, 0.5, 0.5, linear)
+        return
+    small = skia.Surface.MakeRaster(skia.ImageInfo.MakeN32Premul(size // 2, size // 2))
+    small.getCanvas().drawImageRect(snapshot, skia.Rect(0, 0, size // 2, size // 2), linear)
+    canvas.drawImageRect(small.makeImageSnapshot(), skia.Rect(0, 0, size, size), linear)
+
+
+def jitter_exposure(surface: skia.Surface, rng: np.random.Generator) -> None:
+    """Per-sample brightness, contrast and white balance, so the samples of one face differ in light too."""
+    gain = float(rng.uniform(0.85, 1.15))
+    contrast = float(rng.uniform(0.88, 1.12))
+    warmth = float(rng.uniform(-0.06, 0.06))
+    scale = gain * contrast
+    offset = 0.5 * (1.0 - contrast)  # skia's colour-matrix offsets are in 0-1 units
+    matrix = [
+        scale * (1 + warmth),
+        0,
+        0,
+        0,
+        offset,
+        0,
+        scale,
+        0,
+        0,
+        offset,
+        0,
+        0,
+        scale * (1 - warmth),
+        0,
+        offset,
+        0,
+        0,
+        0,
+        1,
+        0,
+    ]
+    paint = skia.Paint(ColorFilter=skia.ColorFilters.Matrix(matrix), BlendMode=skia.BlendMode.kSrc)
+    surface.getCanvas().drawImage(surface.makeImageSnapshot(), 0, 0, skia.SamplingOptions(), paint)

@@ -1,0 +1,37 @@
+"""Typefaces from the Debian font packages, with skia's default face when a file is missing."""
+
+import functools
+import os
+
+import skia
+
+_FONT_DIRS = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"]
+FONT_FILES = {
+    "sans": ["DejaVuSans.ttf", "LiberationSans-Regular.ttf"],
+    "sans_bold": ["DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf"],
+    "serif": ["LiberationSerif-Regular.ttf", "DejaVuSerif.ttf"],
+    "serif_bold": ["DejaVuSerif-Bold.ttf", "LiberationSerif-Bold.ttf"],
+    "serif_italic": ["LiberationSerif-Italic.ttf", "DejaVuSerif-Italic.ttf"],
+    "condensed": ["DejaVuSansCondensed-Bold.ttf", "LiberationSansNarrow-Bold.ttf"],
+    "mono": ["LiberationMono-Regular.ttf", "DejaVuSansMono.ttf"],
+    "narrow": ["LiberationSansNarrow-Regular.ttf", "DejaVuSansCondensed.ttf"],
+}
+
+
+@functools.cache
+def typeface(name: str) -> skia.Typeface:
+    for file_name in FONT_FILES[name]:
+        for folder in _FONT_DIRS:
+            path = os.path.join(folder, file_name)
+            if os.path.exists(path):
+                face = skia.Typeface.MakeFromFile(path)
+                if face is not None:
+                    return face
+    return skia.Typeface("sans-serif")  # fontconfig picks whatever sans face is installed
+
+
+def font(name: str, size: float) -> skia.Font:
+    f = skia.Font(typeface(name), size)
+    f.setEdging(skia.Font.Edging.kAntiAlias)
+    f.setSubpixel(True)
+    return f
