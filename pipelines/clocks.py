@@ -163,19 +163,26 @@ class Clocks(Subset):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         defaults = ClockConfig()
         parser.add_argument(
-            "--image-size", type=int, default=defaults.image_size, help="Square image side in px."
+            "--image-size",
+            type=int,
+            default=defaults.image_size,
+            help="Square image side in px (default: %(default)s).",
         )
         parser.add_argument(
-            "--image-format", choices=("jpeg", "png"), default=defaults.image_format, help="Image encoding."
+            "--image-format",
+            choices=("jpeg", "png"),
+            default=defaults.image_format,
+            help="Image encoding (default: %(default)s).",
         )
         parser.add_argument(
-            "--jpeg-quality", type=int, default=defaults.jpeg_quality, help="JPEG quality 1-95."
+            "--jpeg-quality", type=int, default=defaults.jpeg_quality, help="JPEG quality 1-95 (default: %(default)s)."
         )
         parser.add_argument(
             "--samples-per-face",
             type=int,
             default=defaults.samples_per_face,
-            help="Consecutive examples that share one watch face (its layers are rendered once and reused).",
+            help="Consecutive examples that share one watch face (its layers are rendered once and reused) "
+            "(default: %(default)s).",
         )
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
@@ -192,9 +199,7 @@ class Clocks(Subset):
         ranges = SplitSpec.parse(args.splits).ranges(args.num_examples)
         tasks = plan_shards(ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS)
         maker = ClockMaker(config_from_args(args), args.seed, ctx.code_version)
-        writer = WriteGeneratedShard(
-            self.name, maker, clocks_schema.SCHEMA, clocks_schema.validate, ctx.staging.dir
-        )
+        writer = WriteGeneratedShard(self.name, maker, clocks_schema.SCHEMA, clocks_schema.validate, ctx.staging.dir)
         pipeline | "Clocks" >> GenerateShards(tasks, writer)
 
     def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:

@@ -150,9 +150,7 @@ def test_killed_run_leaves_nothing_complete_looking_and_resumes(tmp_path):
     deadline = time.monotonic() + 120
     staging = None
     while time.monotonic() < deadline and process.poll() is None:
-        staging = next(
-            (tmp_path / n for n in os.listdir(tmp_path) if n.startswith(".clocks.incomplete-")), None
-        )
+        staging = next((tmp_path / n for n in os.listdir(tmp_path) if n.startswith(".clocks.incomplete-")), None)
         if staging and (staging / "_shards").is_dir() and any((staging / "_shards").rglob("*.json")):
             break
         time.sleep(0.05)
