@@ -1,0 +1,89 @@
+"""The request and result records every LLM backend speaks: plain, picklable dataclasses."""
+
+from dataclasses import dataclass, field, replace
+
+FINISH_REASONS = ("stop", "length", "error")
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_new_tokens: int = 256
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    seed: int | None = None  # with a seed, sampling is reproducible (per request, whatever the batch)
+    stop: tuple[str, ...] = ()  # the text ends before the first stop string
+    # When True a completion cut off by max_new_tokens ("length") counts as an error: callers that parse the
+    # output (code, JSON, QA lists) need it whole.
+    require_complete: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept one string or a list for convenience; store a tuple so params stay hashable and immutable.
+        object.__setattr__(self, "stop", (self.stop,) if isinstance(self.stop, str) else tuple(self.stop))
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    """Either chat `messages` (the model's chat template applies) or a raw `prompt` (plain completion)."""
+
+    messages: tuple[ChatMessage, ...] | None = None
+    prompt: str | None = None
+    params: GenerationParams = field(default_factory=GenerationParams)
+    key: str = ""  # the caller's id (example_id), echoed in the result
+
+    def __post_init__(self) -> None:
+        if self.messages is not None:
+            object.__setattr__(self, "messages", tuple(self.messages))
+
+    def problem(self) -> str | None:
+        """Why this request cannot be sent, or None."""
+        if (self.messages is None) == (self.prompt is None):
+            return "a request needs exactly one of messages or prompt"
+        if self.messages is not None and not self.messages:
+            return "messages is empty"
+        if self.params.max_new_tokens < 1:
+            return f"max_new_tokens must be >= 1, got {self.params.max_new_tokens}"
+        if self.params.temperature < 0:
+            return f"temperature must be >= 0, got {self.params.temperature}"
+        if not 0 < self.params.top_p <= 1:
+            return f"top_p must be in (0, 1], got {self.params.top_p}"
+        return None
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    key: str
+    text: str
+    finish_reason: str  # "stop" | "length" | "error"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_id: str = ""
+    error: str | None = None  # None, or a clear reason the text must not be used
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def error_result(request: LLMRequest, reason: str, model_id: str = "", attempts: int = 1) -> LLMResult:
+    return LLMResult(
+        key=request.key, text="", finish_reason="error", model_id=model_id, error=reason, attempts=attempts
+    )
+
+
+def check_result(result: LLMResult, params: GenerationParams) -> LLMResult:
+    """The checks every backend applies last: empty output and (when required) truncation become errors."""
+    if result.error is not None:
+        return result
+    if result.finish_reason == "length" and params.require_complete:
+        reason = f"truncated: hit max_new_tokens={params.max_new_tokens} before the end of the answer"
+        return replace(result, error=reason)
+    if not result.text.strip():
+        return replace(result, error=f"empty completion (finish_reason={result.finish_reason})")
+    return result

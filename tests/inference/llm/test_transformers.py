@@ -1,0 +1,56 @@
+"""The transformers backend with the real embedded SmolLM2-135M-Instruct (CPU)."""
+
+from inference.llm import ChatMessage, GenerationParams, LLMRequest
+from inference.llm.models import EMBEDDED_GGUF
+
+QUESTIONS = [
+    "What is the capital of France?",
+    "Write one sentence about a clock tower at night, with many details.",
+    "Name a color.",
+    "Explain in two sentences why the sky is blue.",
+]
+
+
+def chat(question: str, key: str, **params) -> LLMRequest:
+    messages = [ChatMessage("system", "You answer briefly."), ChatMessage("user", question)]
+    return LLMRequest(messages=messages, params=GenerationParams(**params), key=key)
+
+
+def test_greedy_batch_matches_one_at_a_time(local_llm):
+    # Prompts of different lengths, so the batch is left-padded; greedy text must not depend on the padding.
+    requests = [chat(q, f"q{i}", max_new_tokens=10) for i, q in enumerate(QUESTIONS)]
+    batched = local_llm.generate(requests)
+    single = [local_llm.generate([request])[0] for request in requests]
+    assert [r.key for r in batched] == ["q0", "q1", "q2", "q3"]
+    assert [r.text for r in batched] == [r.text for r in single]
+    assert all(r.ok and r.text and r.model_id == EMBEDDED_GGUF for r in batched)
+    assert all(r.prompt_tokens > 10 and 1 <= r.completion_tokens <= 10 for r in batched)
+
+
+def test_seeded_sampling_is_reproducible_whatever_the_batch(local_llm):
+    params = dict(max_new_tokens=8, temperature=1.0, top_p=0.95)
+    requests = [chat(QUESTIONS[1], f"s{seed}", seed=seed, **params) for seed in (1, 2, 3)]
+    batched = local_llm.generate(requests)
+    alone = local_llm.generate([requests[2]])[0]  # same seed, different batch
+    again = local_llm.generate([chat(QUESTIONS[3], "other", max_new_tokens=4)] + requests[:2])
+    assert alone.text == batched[2].text
+    assert [r.text for r in again[1:]] == [r.text for r in batched[:2]]
+    assert len({r.text for r in batched}) > 1  # different seeds sample differently
+
+
+def test_length_stop_and_bad_requests_end_as_results(local_llm):
+    results = local_llm.generate(
+        [
+            chat(QUESTIONS[1], "cut", max_new_tokens=3, require_complete=True),
+            chat(QUESTIONS[1], "cut-ok", max_new_tokens=3),
+            chat("Count from 1 to 10, separated by commas.", "stop", max_new_tokens=12, stop=["4"]),
+            LLMRequest(key="neither"),
+            LLMRequest(prompt="The three primary colors are", params=GenerationParams(max_new_tokens=5), key="raw"),
+        ]
+    )
+    cut, cut_ok, stop, neither, raw = results
+    assert cut.finish_reason == "length" and "truncated" in cut.error and cut.completion_tokens == 3
+    assert cut_ok.finish_reason == "length" and cut_ok.ok and cut_ok.text
+    assert stop.finish_reason == "stop" and "4" not in stop.text and stop.text.startswith("1")
+    assert neither.finish_reason == "error" and "exactly one" in neither.error
+    assert raw.ok and raw.completion_tokens == 5
