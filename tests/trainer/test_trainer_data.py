@@ -1,0 +1,141 @@
+import io
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from trainer.config import preset
+from trainer.data import (
+    ShardDataset,
+    batches_from_worker,
+    build_sources,
+    find_shards,
+    iter_rows,
+    make_loader,
+    parse_source_spec,
+    row_context,
+)
+from trainer.preprocess import IGNORE, ExampleBuilder
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    from trainer.tokenizer import add_layout_tokens
+
+    return add_layout_tokens(AutoTokenizer.from_pretrained(tiny_tokenizer_dir))
+
+
+@pytest.fixture(scope="module")
+def builder(tokenizer):
+    cfg = preset("tiny")
+    return ExampleBuilder(tokenizer, cfg.image, cfg.max_seq_len)
+
+
+def write_count_shard(root: Path, n: int) -> None:
+    folder = root / "count" / "train"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), (i, 0, 0)).save(buf, format="PNG")
+        rows.append({"example_id": f"c{i}", "image": {"bytes": buf.getvalue(), "path": f"c{i}.png"},
+                     "label": "dots", "count": i % 3, "points": {"x": [10.0] * (i % 3), "y": [5.0] * (i % 3)}})
+    pq.write_table(pa.Table.from_pylist(rows), folder / "part-00000-of-00001.parquet", row_group_size=5)
+
+
+def test_row_context_and_spec(tmp_path):
+    assert row_context(str(tmp_path / "out/clocks/train/part-00000-of-00001.parquet")).subset == "clocks"
+    ctx = row_context(str(tmp_path / "out/docs/charts/validation/part-00000-of-00001.parquet"))
+    assert (ctx.subset, ctx.config, ctx.split) == ("docs", "charts", "validation")
+    with pytest.raises(ValueError):
+        row_context(str(tmp_path / "x/y/part.parquet"))
+    assert parse_source_spec("a/b=0.5") == ("a/b", 0.5)
+    assert parse_source_spec("a/*/train/*.parquet") == ("a/*/train/*.parquet", None)
+
+
+def test_find_shards_by_split_and_glob(clock_shards):
+    train = find_shards(str(clock_shards), "train")
+    assert len(train) == 2 and sum(s.num_rows for s in train) == 24
+    assert all(s.ctx.split == "train" for s in train)
+    scratch = clock_shards / "clocks" / "_shards" / "train"
+    scratch.mkdir(parents=True)
+    shutil.copy(train[0].path, scratch / "part-00000-of-00001.parquet")
+    assert len(find_shards(str(clock_shards), "train")) == 2  # scratch folders are not data
+    shutil.rmtree(scratch.parent)
+    globbed = find_shards(str(clock_shards / "clocks" / "*" / "part-00000-*.parquet"), None)
+    assert {s.ctx.split for s in globbed} == {"train", "validation"}
+
+
+@pytest.mark.parametrize("readers", [1, 3, 7, 13])
+def test_readers_split_rows_exactly_once(clock_shards, readers):
+    (src,) = build_sources([str(clock_shards)], "train")
+    ids = [row["example_id"] for r in range(readers) for row, _ in iter_rows(src, r, readers)]
+    assert len(ids) == 24 and len(set(ids)) == 24  # 6 row groups: by unit up to 6 readers, by row beyond
+
+
+def test_batches_carry_formatted_clocks(clock_shards, builder, tokenizer):
+    ds = ShardDataset(build_sources([str(clock_shards)], "train"), builder, batch_size=4)
+    batch = next(iter(ds))
+    assert batch["input_ids"].shape[0] == 4
+    for i, meta in enumerate(batch["meta"]):
+        t = batch["targets"][i]
+        answer = tokenizer.decode(t[t != IGNORE]).replace(tokenizer.eos_token, "")
+        h = meta["metadata"][0]["hour"]
+        assert answer.startswith(" The time shown is ")
+        assert answer.endswith("AM" if h < 12 else "PM")
+
+
+def test_finite_split_reads_everything_once(clock_shards, builder):
+    ds = ShardDataset(build_sources([str(clock_shards)], "validation"), builder, batch_size=3, infinite=False,
+                      shuffle=False)
+    ids = [m["example_id"] for b in ds for m in b["meta"]]
+    assert len(ids) == 8 and len(set(ids)) == 8
+
+
+def test_mixing_rates(clock_shards, builder, tmp_path):
+    write_count_shard(tmp_path, 10)
+    sources = build_sources([f"{clock_shards}=3", f"{tmp_path}=1"], "train")
+    assert [s.subset for s in sources] == ["clocks", "count"]
+    ds = ShardDataset(sources, builder, batch_size=1, buffer=1)
+    subsets = Counter(row[1].subset for row, _ in zip(ds.raw_rows(0, 1), range(400), strict=False))
+    assert 0.68 < subsets["clocks"] / 400 < 0.82
+    both = build_sources([str(tmp_path), str(clock_shards)], "train")
+    assert sum(s.rate for s in both) == pytest.approx(2.0)
+
+
+def test_batches_from_worker():
+    assert [batches_from_worker(5, w, 2) for w in range(2)] == [3, 2]
+    assert batches_from_worker(0, 0, 1) == 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_gives_the_same_batches(clock_shards, builder, workers):
+    def batches(start: int, n: int) -> list:
+        ds = ShardDataset(build_sources([str(clock_shards)], "train"), builder, batch_size=2, seed=3, buffer=4)
+        ds.start_batch = start
+        it = iter(make_loader(ds, workers))
+        return [next(it) for _ in range(n)]
+
+    full = batches(0, 7)
+    resumed = batches(4, 3)
+    for a, b in zip(full[4:], resumed, strict=True):
+        assert [m["example_id"] for m in a["meta"]] == [m["example_id"] for m in b["meta"]]
+        assert np.array_equal(a["input_ids"], b["input_ids"])  # same prompt template draws too
+        assert np.array_equal(a["crops"], b["crops"])
+
+
+def test_blank_images_keep_layout(clock_shards, builder):
+    src = build_sources([str(clock_shards)], "validation")
+    real = next(iter(ShardDataset(src, builder, 2, infinite=False, shuffle=False)))
+    blank = next(iter(ShardDataset(src, builder, 2, infinite=False, shuffle=False, blank_images=True)))
+    assert np.array_equal(real["input_ids"], blank["input_ids"])
+    assert not np.array_equal(real["crops"], blank["crops"])
+    # Per channel only gray, the black padding, and a blend at their edge.
+    assert all(blank["crops"][0][c].unique().numel() <= 3 for c in range(3))

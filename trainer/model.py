@@ -1,0 +1,183 @@
+"""The Molmo-style VLM: vision encoder -> connector -> image features added onto the layout tokens of an
+HF causal LM, with bidirectional attention inside the image block and causal attention elsewhere.
+"""
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+from trainer.config import DecoderConfig, ModelConfig
+from trainer.connector import Connector
+from trainer.preprocess import IGNORE, scatter_indices
+from trainer.tokenizer import add_layout_tokens, resolve_hf_source
+from trainer.vit import build_vision
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+def _hf_from_config(hf_config: dict):
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    fields = dict(hf_config)
+    config = AutoConfig.for_model(fields.pop("model_type"), **fields)
+    return AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+
+
+def build_decoder(cfg: DecoderConfig, vocab_size: int, load_weights: bool) -> nn.Module:
+    """An HF causal LM, with room for the tokenizer's added tokens. Records its HF config in `cfg` so a
+    checkpoint can rebuild it without the original weights."""
+    from transformers import AutoModelForCausalLM
+
+    if cfg.kind == "hf" and load_weights:
+        source, kwargs = resolve_hf_source(cfg.path)
+        model = AutoModelForCausalLM.from_pretrained(source, attn_implementation="sdpa", dtype=torch.float32,
+                                                     **kwargs)
+    elif cfg.kind in ("hf", "config"):
+        if cfg.hf_config is None:
+            raise ValueError("decoder needs hf_config (or kind='hf' with a path)")
+        model = _hf_from_config(dict(cfg.hf_config, vocab_size=max(vocab_size, cfg.hf_config.get("vocab_size", 0))))
+    else:
+        raise ValueError(f"unknown decoder kind {cfg.kind!r}")
+    if model.get_input_embeddings().num_embeddings < vocab_size:
+        model.resize_token_embeddings(vocab_size, mean_resizing=False)
+    cfg.hf_config = model.config.to_dict()
+    return model
+
+
+def attention_mask_4d(valid: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """(B, L) bools -> (B, 1, L, L) bool mask, True = may attend. Text is causal; image tokens see the whole
+    image block; nobody sees padding. Padding queries see themselves, so no row is fully masked (NaNs)."""
+    length = valid.shape[1]
+    eye = torch.eye(length, dtype=torch.bool, device=valid.device)
+    causal = torch.ones(length, length, dtype=torch.bool, device=valid.device).tril()
+    allowed = (causal[None] | (image[:, :, None] & image[:, None, :])) & valid[:, None, :]
+    return (allowed | eye[None])[:, None]
+
+
+class VLM(nn.Module):
+    def __init__(self, cfg: ModelConfig, tokenizer, load_pretrained: bool = True):
+        super().__init__()
+        cfg.image.validate()
+        self.cfg = cfg
+        self.tokenizer = tokenizer
+        self.vision = build_vision(cfg.vision, cfg.image, load_weights=load_pretrained)
+        self.decoder = build_decoder(cfg.decoder, len(tokenizer), load_weights=load_pretrained)
+        self.connector = Connector(cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size,
+                                   cfg.image.pooling)
+
+    def has_unused_params(self) -> bool:
+        """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
+        DDP must be told, or it waits forever for their gradients."""
+        return self.cfg.vision.kind == "hf" or self.vision.used_depth < self.cfg.vision.depth
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters by part, so the connector can get its own LR and warmup."""
+        return {"connector": list(self.connector.parameters()), "vision": list(self.vision.parameters()),
+                "decoder": list(self.decoder.parameters())}
+
+    def embed(self, batch: dict) -> torch.Tensor:
+        """Token embeddings with pooled image features added at their layout positions."""
+        ids = batch["input_ids"]
+        embeds = self.decoder.get_input_embeddings()(ids)
+        crops = batch["crops"]
+        if crops.shape[0] == 0:
+            return embeds
+        b, length, d = embeds.shape
+        feats = self.connector(self.vision(crops), batch["patch_mask"]).reshape(-1, d)
+        src, dst = batch.get("feat_src"), batch.get("feat_dst")
+        if src is None:
+            src, dst = scatter_indices(batch["pooled_idx"], batch["crop_example"], length)
+        # Features of overlap regions are not in src: they are dropped.
+        feats = feats.index_select(0, src).to(embeds.dtype)
+        return embeds.reshape(b * length, d).index_add(0, dst, feats).view(b, length, d)
+
+    def hidden_states(self, batch: dict, embeds: torch.Tensor | None = None) -> torch.Tensor:
+        if embeds is None:
+            embeds = self.embed(batch)
+        mask = attention_mask_4d(batch["attention_mask"], batch["image_mask"])
+        pos = torch.arange(embeds.shape[1], device=embeds.device)[None].expand(embeds.shape[0], -1)
+        out = self.decoder.base_model(inputs_embeds=embeds, attention_mask=mask, position_ids=pos)
+        return out.last_hidden_state
+
+    def forward(self, batch: dict) -> dict:
+        """Mean cross entropy over answer tokens; the LM head runs only on those positions."""
+        hidden = self.hidden_states(batch)
+        pos = batch.get("loss_pos")
+        if pos is None:
+            pos = (batch["targets"].reshape(-1) != IGNORE).nonzero().squeeze(1)
+        targets = batch["targets"].reshape(-1).index_select(0, pos)
+        logits = self.decoder.get_output_embeddings()(hidden.reshape(-1, hidden.shape[-1]).index_select(0, pos))
+        n = pos.numel()  # known on the host: no device sync
+        loss = F.cross_entropy(logits.float(), targets, reduction="sum") / max(n, 1)
+        return {"loss": loss, "n_tokens": n}
+
+    @torch.no_grad()
+    def generate(self, batch: dict, max_new_tokens: int = 32) -> list[list[int]]:
+        """Greedy decoding for right-padded prompts. No KV cache: answers here are short, and it keeps
+        the image-block mask logic in one place."""
+        ids, valid = batch["input_ids"], batch["attention_mask"]
+        b, length = ids.shape
+        pad = self.tokenizer.pad_token_id
+        eos = self.tokenizer.eos_token_id
+        grow = lambda t, v: torch.cat([t, torch.full((b, max_new_tokens), v, dtype=t.dtype, device=t.device)], 1)  # noqa: E731
+        step_batch = dict(batch, input_ids=grow(ids, pad), attention_mask=grow(valid, False),
+                          image_mask=grow(batch["image_mask"], False))
+        for key in ("feat_src", "feat_dst", "loss_pos"):  # they index the old length
+            step_batch.pop(key, None)
+        lengths = valid.sum(1)
+        done = torch.zeros(b, dtype=torch.bool, device=ids.device)
+        out: list[list[int]] = [[] for _ in range(b)]
+        image_embeds = self.embed(step_batch)  # the image part never changes; embed it once
+        embed_tokens = self.decoder.get_input_embeddings()
+        rows = torch.arange(b, device=ids.device)
+        for _ in range(max_new_tokens):
+            cur = int(lengths.max())
+            sub = {k: step_batch[k][:, :cur] for k in ("attention_mask", "image_mask")}
+            hidden = self.hidden_states(sub, image_embeds[:, :cur])
+            logits = self.decoder.get_output_embeddings()(hidden[rows, lengths - 1])
+            nxt = logits.argmax(-1)
+            for i in range(b):
+                if not done[i]:
+                    out[i].append(int(nxt[i]))
+            active = ~done
+            pos = lengths[active]
+            step_batch["input_ids"][rows[active], pos] = nxt[active]
+            step_batch["attention_mask"][rows[active], pos] = True
+            image_embeds = image_embeds.clone()
+            image_embeds[rows[active], pos] = embed_tokens(nxt[active]).to(image_embeds.dtype)
+            lengths = lengths + active.long()
+            done = done | (nxt == eos)
+            if bool(done.all()):
+                break
+        return [[t for t in seq if t != eos] for seq in out]
+
+    def save_pretrained(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / CONFIG).write_text(json.dumps(self.cfg.to_dict(), indent=2))
+        save_model(self, str(path / WEIGHTS))  # handles the LM's tied embeddings
+        self.tokenizer.save_pretrained(path)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> "VLM":
+        """Rebuild from config.json (no original weights needed) and load our saved weights."""
+        from transformers import AutoTokenizer
+
+        path = Path(path)
+        cfg = ModelConfig.from_dict(json.loads((path / CONFIG).read_text()))
+        tokenizer = add_layout_tokens(AutoTokenizer.from_pretrained(path))
+        model = cls(cfg, tokenizer, load_pretrained=False)
+        load_model(model, str(path / WEIGHTS), device=str(device))
+        return model.to(device)
+
+
+def build_model(cfg: ModelConfig, tokenizer=None) -> VLM:
+    """A fresh model: pretrained parts (HF decoder / vision tower) loaded, the rest initialised."""
+    from trainer.tokenizer import load_tokenizer
+
+    return VLM(cfg, tokenizer if tokenizer is not None else load_tokenizer(cfg.tokenizer))
