@@ -37,7 +37,9 @@ SUBSETS: dict[str, SubsetInfo] = {
             "pipelines.clocks:Clocks",
         ),
         SubsetInfo(
-            "count", "how-many questions from a detector's most frequent class, a point per object", None
+            "count",
+            "how-many questions from a detector's most frequent class, a point per object",
+            "pipelines.count:Count",
         ),
     ]
 }

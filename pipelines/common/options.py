@@ -71,7 +71,8 @@ def check_common_arguments(args: argparse.Namespace) -> list[str]:
     problems = []
     try:
         spec = SplitSpec.parse(args.splits)
-        if not spec.exact and (args.num_examples is None or args.num_examples < 1):
+        # None: the subset reads real inputs and the input decides the count (run.py handles it).
+        if not spec.exact and args.num_examples is not None and args.num_examples < 1:
             problems.append("--num-examples must be at least 1")
     except ValueError as error:
         problems.append(str(error))

@@ -63,6 +63,7 @@ def run_subset(
         "code_version": version,
         "schema_version": subset.schema.SCHEMA_VERSION,
         "args": {k: v for k, v in sorted(vars(args).items()) if k not in NOT_ROW_DECIDING},
+        "subset_fingerprint": subset.fingerprint(args),
     }
     staging = Staging(args.output, subset.name, run_id(fingerprint))
     total = _expected_total(subset, args)

@@ -113,7 +113,8 @@ class WriteRowsAndRejects(beam.PTransform):
         self.rows_per_shard = rows_per_shard
         self.num_shards = num_shards
 
-    def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
+    # No type hint on `inputs`: Beam would try to type-check the (rows, rejects) tuple and warn on every run.
+    def expand(self, inputs):
         split_rows, rejects = inputs
         checked = split_rows | "Validate" >> beam.ParDo(_Validate(self.subset, self.validate)).with_outputs(
             _Validate.REJECTED, main="valid"

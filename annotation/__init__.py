@@ -1,0 +1,1 @@
+"""Labels for existing images, made by people or models (no Beam)."""
