@@ -51,9 +51,7 @@ def _parse(name: str, argv: list[str]) -> tuple[object, argparse.Namespace, list
     problems = check_common_arguments(args) + subset.check_arguments(args)
     unknown = unknown_beam_flags(beam_args)
     if unknown:
-        problems.append(
-            f"unknown option(s) {', '.join(unknown)}: neither a {name} option nor a Beam pipeline option"
-        )
+        problems.append(f"unknown option(s) {', '.join(unknown)}: neither a {name} option nor a Beam pipeline option")
     if problems:
         parser.print_usage(sys.stderr)
         for problem in problems:
@@ -72,6 +70,23 @@ def _run_one(name: str, argv: list[str]) -> int:
     return run_subset(subset, args, beam_args).exit_code
 
 
+def _has_option(argv: list[str], flag: str) -> bool:
+    return any(a == flag or a.startswith(flag + "=") for a in argv)
+
+
+def _without_option(argv: list[str], flag: str) -> list[str]:
+    """argv without `flag VALUE` / `flag=VALUE`."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == flag:
+            skip = True
+        elif not arg.startswith(flag + "="):
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -87,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name == "all":
         if any(a in ("-h", "--help") for a in rest):
-            print(
-                "beam_runner.py all [common options]: runs every built subset with its defaults and these options."
-            )
+            print("beam_runner.py all [common options]: runs every built subset with its defaults and these options.")
             print("Common options are those of `beam_runner.py clocks --help` under 'output' and 'running'.")
             return 0
         codes = []
@@ -97,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             if not info.built:
                 print(f"{info.name}: skipped - not built yet")
                 continue
-            codes.append(_run_one(info.name, rest))
+            argv_for_subset = rest
+            if load(info.name).default_num_examples is None and _has_option(rest, "--num-examples"):
+                print(f"{info.name}: --num-examples ignored - its input decides how many examples there are")
+                argv_for_subset = _without_option(rest, "--num-examples")
+            codes.append(_run_one(info.name, argv_for_subset))
         return max(codes, default=0)
     if name not in SUBSETS:
         print(

@@ -65,3 +65,30 @@ def test_bad_arguments_fail_before_any_work(tmp_path, capsys, args, message):
     assert beam_runner.main(["clocks", "--output", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # nothing was started
+
+
+def test_without_option_drops_flag_and_value():
+    argv = ["--num-examples", "5", "--seed", "1", "--num-examples=7"]
+    assert beam_runner._without_option(argv, "--num-examples") == ["--seed", "1"]
+    assert beam_runner._has_option(argv, "--num-examples")
+
+
+def test_all_runs_every_built_subset(tmp_path):
+    result = run_cli(
+        "all",
+        "--output",
+        str(tmp_path),
+        "--num-examples",
+        "12",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--preview-rows",
+        "2",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = sorted(name for name, info in SUBSETS.items() if info.built)
+    assert sorted(p.name for p in tmp_path.iterdir()) == built
+    for name in built:
+        assert (tmp_path / name / "manifest.json").exists()
+    assert "not built yet" in result.stdout
