@@ -6,6 +6,8 @@ deterministic per shard, and a shard whose stats file exists is done (an interru
 """
 
 import json
+import os
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -32,6 +34,20 @@ class ExampleMaker(ABC):
     @abstractmethod
     def make(self, index: int, split: str) -> dict[str, Any]:
         """The row for example `index`. Raise `RejectedExample` for an expected rejection."""
+
+    def make_many(self, indices: list[int], split: str) -> list[dict[str, Any] | Exception]:
+        """Rows for a shard's indices, in order; a failed example is its exception. Makers that batch work across
+        examples (LLM calls) override this; the default makes them one at a time."""
+        results: list[dict[str, Any] | Exception] = []
+        for index in indices:
+            try:
+                results.append(self.make(index, split))
+            except Exception as error:  # noqa: BLE001 - the caller turns it into a dead letter
+                results.append(error)
+        return results
+
+    def teardown(self) -> None:  # noqa: B027 - optional hook, a no-op unless a maker holds resources
+        """Called once per worker process at the end (close browsers, servers)."""
 
 
 def shard_paths(staging_dir: str, task: ShardTask) -> dict[str, str]:
@@ -63,6 +79,9 @@ class WriteGeneratedShard(beam.DoFn):
     def setup(self) -> None:
         self.maker.setup()
 
+    def teardown(self) -> None:
+        self.maker.teardown()
+
     def process(self, task: ShardTask) -> Iterator[dict[str, Any]]:
         paths = shard_paths(self.staging_dir, task)
         if FileSystems.exists(paths["stats"]) and FileSystems.exists(paths["shard"]):
@@ -75,11 +94,14 @@ class WriteGeneratedShard(beam.DoFn):
         start = time.perf_counter()
         progress = ProgressWriter(paths["progress"], len(task))
         rows, dead = [], []
-        for index in range(task.start, task.stop):
-            try:
-                row = self.maker.make(index, task.split)
-            except Exception as error:  # noqa: BLE001 - every failure becomes a dead letter, never a crash
-                dead.append(from_exception(self.subset, f"{self.subset}:{index}", "generate", error))
+        indices = list(range(task.start, task.stop))
+        try:
+            made = self.maker.make_many(indices, task.split)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a dead letter, never a crash
+            made = [error] * len(indices)
+        for index, row in zip(indices, made, strict=True):
+            if isinstance(row, Exception):
+                dead.append(from_exception(self.subset, f"{self.subset}:{index}", "generate", row))
             else:
                 problems = self.validate(row)
                 if problems:
@@ -106,6 +128,7 @@ class WriteGeneratedShard(beam.DoFn):
             "rejected_by_stage": dict(Counter(d.stage for d in dead)),
             "bytes": shard_bytes,
             "seconds": round(time.perf_counter() - start, 3),
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
         }
         # Written last: its presence marks the shard complete.
         write_bytes_atomically(paths["stats"], json.dumps(stats, sort_keys=True).encode())
