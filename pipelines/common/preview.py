@@ -14,7 +14,7 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #f6f6f4;
 .card img {{ width: 100%; border-radius: 4px; }}
 .card h3 {{ font-size: .95rem; margin: .4rem 0; }}
 table {{ font-size: .8rem; border-collapse: collapse; }}
-td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
+td {{ padding: 1px 6px 1px 0; vertical-align: top; overflow-wrap: anywhere; }}
 td:first-child {{ color: #666; white-space: nowrap; }}
 .qa {{ font-size: .85rem; margin-top: .4rem; }}
 .q {{ color: #555; }} .a {{ font-weight: 600; }}
