@@ -29,7 +29,9 @@ SUBSETS: dict[str, SubsetInfo] = {
         SubsetInfo("points", "referring expressions with a click on every instance (or 'not present')", None),
         SubsetInfo("capqa", "question-answer conversations an LLM writes from Cap captions", None),
         SubsetInfo(
-            "docs", "charts, tables, diagrams and documents rendered from LLM-written code, with QA", None
+            "docs",
+            "charts, tables, diagrams and documents rendered from LLM-written code, with QA",
+            "pipelines.docs:Docs",
         ),
         SubsetInfo(
             "clocks",

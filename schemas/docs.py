@@ -6,9 +6,9 @@ import pyarrow as pa
 
 from schemas.common import QUESTIONS, check_image, check_row, make_schema
 
-SCHEMA_VERSION = "0.1.0"
+SCHEMA_VERSION = "0.2.0"
 
-# PixMo-Docs' four configs; the pipeline writes one folder per config.
+# PixMo-Docs' four configs, kept in the `config` column (splits stay the top folders, as in every subset).
 CONFIGS = ("charts", "tables", "diagrams", "other")
 
 SCHEMA = make_schema(
@@ -23,6 +23,12 @@ SCHEMA = make_schema(
         pa.field("topic", pa.string()),
         pa.field("data", pa.string()),
         pa.field("code", pa.string()),
+        pa.field("figure_type", pa.string()),
+        pa.field("data_format", pa.string()),  # csv | json
+        # One kind per question (short, multiple_choice, yes_no, summary, unanswerable), parallel to `questions`.
+        pa.field("qa_kinds", pa.list_(pa.string())),
+        # Code attempts until the image was usable: 1 = first try, 2+ = after sending errors back.
+        pa.field("render_attempts", pa.int64()),
     ],
     SCHEMA_VERSION,
 )
@@ -40,6 +46,20 @@ def validate(row: dict[str, Any]) -> list[str]:
         problems.append(f"{len(questions)} questions but {len(answers)} answers")
     if any(not a.strip() for a in answers):
         problems.append("an answer is empty")
+    if len(row["qa_kinds"]) != len(questions):
+        problems.append(f"{len(row['qa_kinds'])} qa_kinds for {len(questions)} questions")
+    if row["render_attempts"] < 1:
+        problems.append("render_attempts must be >= 1")
+    for name in ("code", "data", "renderer", "topic", "persona"):
+        if not row[name].strip():
+            problems.append(f"{name} is empty")
     if row["config"] not in CONFIGS:
         problems.append(f"config must be one of {CONFIGS}")
     return problems
+
+
+def build_row(**fields: Any) -> dict[str, Any]:
+    """A row in schema column order; every column must be given (validate() reports what is missing)."""
+    return {name: fields[name] for name in SCHEMA.names if name in fields} | {
+        k: v for k, v in fields.items() if k not in SCHEMA.names
+    }

@@ -69,6 +69,8 @@ class VLM(nn.Module):
         self.decoder = build_decoder(cfg.decoder, len(tokenizer), load_weights=load_pretrained)
         self.connector = Connector(cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size,
                                    cfg.image.pooling)
+        # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
+        self.bow_norm = nn.LayerNorm(self.decoder.config.hidden_size) if cfg.bow_weight > 0 else None
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
@@ -77,24 +79,43 @@ class VLM(nn.Module):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
-        return {"connector": list(self.connector.parameters()), "vision": list(self.vision.parameters()),
+        connector = list(self.connector.parameters()) + (list(self.bow_norm.parameters()) if self.bow_norm else [])
+        return {"connector": connector, "vision": list(self.vision.parameters()),
                 "decoder": list(self.decoder.parameters())}
 
-    def embed(self, batch: dict) -> torch.Tensor:
-        """Token embeddings with pooled image features added at their layout positions."""
+    def embed(self, batch: dict, return_features: bool = False):
+        """Token embeddings with pooled image features added at their layout positions (and, if asked, the
+        connector's (n_crops, T*T, d) features)."""
         ids = batch["input_ids"]
         embeds = self.decoder.get_input_embeddings()(ids)
         crops = batch["crops"]
         if crops.shape[0] == 0:
-            return embeds
+            return (embeds, None) if return_features else embeds
         b, length, d = embeds.shape
-        feats = self.connector(self.vision(crops), batch["patch_mask"]).reshape(-1, d)
+        crop_feats = self.connector(self.vision(crops), batch["patch_mask"])
         src, dst = batch.get("feat_src"), batch.get("feat_dst")
         if src is None:
             src, dst = scatter_indices(batch["pooled_idx"], batch["crop_example"], length)
         # Features of overlap regions are not in src: they are dropped.
-        feats = feats.index_select(0, src).to(embeds.dtype)
-        return embeds.reshape(b * length, d).index_add(0, dst, feats).view(b, length, d)
+        feats = crop_feats.reshape(-1, d).index_select(0, src).to(embeds.dtype)
+        embeds = embeds.reshape(b * length, d).index_add(0, dst, feats).view(b, length, d)
+        return (embeds, crop_feats) if return_features else embeds
+
+    def bow_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Auxiliary loss: each example's mean image feature predicts the bag of its answer tokens."""
+        b = batch["input_ids"].shape[0]
+        crop_example = batch["crop_example"]
+        per_crop = crop_feats.float().mean(1)
+        pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
+        counts = torch.bincount(crop_example, minlength=b).clamp(min=1)
+        logits = self.decoder.get_output_embeddings()(self.bow_norm(pooled / counts[:, None]).to(crop_feats.dtype))
+        targets = batch["targets"]
+        answer = (targets != IGNORE).float()
+        bag = logits.new_zeros(b, logits.shape[1], dtype=torch.float32).scatter_add_(1, targets.clamp(min=0), answer)
+        has = bag.sum(1)
+        bag = bag / has.clamp(min=1)[:, None]
+        per_example = -(bag * F.log_softmax(logits.float(), -1)).sum(1)
+        return per_example.sum() / (has > 0).sum().clamp(min=1)
 
     def hidden_states(self, batch: dict, embeds: torch.Tensor | None = None) -> torch.Tensor:
         if embeds is None:
@@ -105,8 +126,11 @@ class VLM(nn.Module):
         return out.last_hidden_state
 
     def forward(self, batch: dict) -> dict:
-        """Mean cross entropy over answer tokens; the LM head runs only on those positions."""
-        hidden = self.hidden_states(batch)
+        """Mean cross entropy over answer tokens; the LM head runs only on those positions. In training mode
+        with `bow_weight > 0`, `loss` also holds the weighted auxiliary loss (`lm_loss` is the LM part)."""
+        use_bow = self.training and self.bow_norm is not None
+        embeds, crop_feats = self.embed(batch, return_features=True)
+        hidden = self.hidden_states(batch, embeds)
         pos = batch.get("loss_pos")
         if pos is None:
             pos = (batch["targets"].reshape(-1) != IGNORE).nonzero().squeeze(1)
@@ -114,7 +138,11 @@ class VLM(nn.Module):
         logits = self.decoder.get_output_embeddings()(hidden.reshape(-1, hidden.shape[-1]).index_select(0, pos))
         n = pos.numel()  # known on the host: no device sync
         loss = F.cross_entropy(logits.float(), targets, reduction="sum") / max(n, 1)
-        return {"loss": loss, "n_tokens": n}
+        out = {"loss": loss, "lm_loss": loss, "n_tokens": n}
+        if use_bow and crop_feats is not None:
+            out["aux_loss"] = self.bow_loss(crop_feats, batch)
+            out["loss"] = loss + self.cfg.bow_weight * out["aux_loss"]
+        return out
 
     @torch.no_grad()
     def generate(self, batch: dict, max_new_tokens: int = 32) -> list[list[int]]:

@@ -96,10 +96,19 @@ def preprocess_image(image: Image.Image, cfg: ImageConfig, ids: dict[str, int]) 
     margin_px = (left + right) * patch
     window_px = (cfg.crop_patches - left - right) * patch
 
+    glob, glob_mask = resize_and_pad(image, s, s)
+    if cfg.max_crops == 0:
+        # Global view only: the cheapest layout, for small images and small (CPU) models.
+        g_tokens, g_pos = _grid_tokens(t, t, ids, cfg.use_col_tokens)
+        mean, std = np.array(cfg.mean, np.float32), np.array(cfg.std, np.float32)
+        pixels = (glob[None] - mean) / std
+        return ImageInputs(crops=np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)),
+                           patch_mask=_patch_fraction(glob_mask, patch)[None], tokens=np.array(g_tokens, np.int64),
+                           pooled_idx=g_pos.reshape(1, -1), tiling=(0, 0))
+
     # Tiling as if the image had no margins and the crops were only their windows.
     rows, cols = select_tiling(image.height - margin_px, image.width - margin_px, window_px, cfg.max_crops)
     big, big_mask = resize_and_pad(image, rows * window_px + margin_px, cols * window_px + margin_px)
-    glob, glob_mask = resize_and_pad(image, s, s)
 
     crops, masks = [glob], [glob_mask]
     for r in range(rows):

@@ -82,6 +82,18 @@ def pick_device(spec: str, local_rank: int) -> torch.device:
     return torch.device("cpu")
 
 
+def cpu_threads(requested: int = 0) -> int:
+    """Threads for CPU training: `requested`, or the cores that are not already busy (at least 1)."""
+    if requested > 0:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
 def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
@@ -179,6 +191,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
     a checkpoint dir, or None (start fresh)."""
     rank, world, local_rank = init_distributed()
     device = pick_device(cfg.device, local_rank)
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(cfg.threads) if world == 1 else max(1, cpu_threads(cfg.threads) // world))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -227,7 +241,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         _trim_metrics(out / "metrics.jsonl", step)
         (out / "run_config.json").write_text(json.dumps(
             {"model": model_cfg.to_dict(), "train": dataclasses.asdict(cfg), "params": n_params}, indent=2))
-        print(f"params {n_params / 1e6:.1f}M on {device}; world {world}; starting at step {step}")
+        threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
+        print(f"params {n_params / 1e6:.1f}M on {device}{threads}; world {world}; starting at step {step}")
     bar = None
     if progress and rank == 0:
         from tqdm import tqdm
@@ -237,6 +252,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
 
     metrics: list[dict] = []
     loss_sum = torch.zeros((), device=device)  # summed on device; read back only at log steps
+    aux_sum = torch.zeros((), device=device)
     n_logged, tokens, samples, flops = 0, 0, 0, 0.0
     t_log = t_start = time.time()
     first_step = step
@@ -250,9 +266,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             batch = to_device(batch, device)
             sync = world == 1 or micro == cfg.grad_accum - 1
             with (contextlib.nullcontext() if sync else model.no_sync()), autocast:
-                loss = model(batch)["loss"]
-                (loss / cfg.grad_accum).backward()
-            loss_sum += loss.detach()
+                result = model(batch)
+                (result["loss"] / cfg.grad_accum).backward()
+            loss_sum += result["lm_loss"].detach()
+            if "aux_loss" in result:
+                aux_sum += result["aux_loss"].detach()
             n_logged += 1
             batches += 1
         grad_norm = torch.nn.utils.clip_grad_norm_(core.parameters(), cfg.grad_clip)
@@ -276,6 +294,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                    "lr": sched.get_last_lr()[-1], "connector_lr": sched.get_last_lr()[0],
                    "tokens_per_s": tokens * world / dt, "samples_per_s": samples * world / dt,
                    "elapsed_s": now - t_start}
+            if core.cfg.bow_weight > 0:
+                row["aux_loss"] = aux_sum.item() / n_logged
             if peak:
                 row["mfu"] = flops / dt / peak
             metrics.append(row)
@@ -286,6 +306,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                     bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{row['tokens_per_s']:.0f}",
                                     **({"mfu": f"{row['mfu']:.1%}"} if peak else {}))
             loss_sum.zero_()
+            aux_sum.zero_()
             n_logged, tokens, samples, flops, t_log = 0, 0, 0, 0.0, time.time()
             if cfg.max_minutes is not None:
                 stop, total = _time_budget(cfg, step, first_step, t_start, device, world)

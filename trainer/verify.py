@@ -112,6 +112,7 @@ def verify(data: list[str], minutes: float, config: str, out: str, eval_examples
     model_cfg, train_over = load_config(config)
     cfg = TrainConfig(**{"batch_size": batch_size, "num_workers": num_workers, "log_every": 5, "lr": 1e-3,
                          "connector_lr": 2e-3, "warmup": 30, "connector_warmup": 10, "seed": seed,
+                         "shuffle_buffer": 1024,
                          **train_over, "data": data, "out": str(out_dir / "train"), "max_minutes": minutes})
     if "steps" not in train_over:
         cfg.steps = 10**7  # the time budget ends the run; the LR schedule follows the estimated end

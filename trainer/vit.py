@@ -29,13 +29,37 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+class ConvStem(nn.Module):
+    """Pixels -> (N, width, P, P) patch tokens: two 3x3 convs at half resolution (stride 2, then 1), then a
+    (patch/2 x patch/2, stride patch/2) projection, so each token still covers exactly one patch."""
+
+    def __init__(self, width: int, patch_size: int, channels: int):
+        super().__init__()
+        if patch_size % 2:
+            raise ValueError("the conv stem needs an even patch_size")
+        c = channels
+        self.net = nn.Sequential(
+            nn.Conv2d(3, c, 3, stride=2, padding=1), nn.GroupNorm(1, c), nn.GELU(),
+            nn.Conv2d(c, 2 * c, 3, stride=1, padding=1), nn.GroupNorm(1, 2 * c), nn.GELU(),
+            nn.Conv2d(2 * c, width, patch_size // 2, stride=patch_size // 2),
+        )
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.net(pixels)
+
+
 class ViT(nn.Module):
     """Pre-norm ViT without a CLS token: every output position is a patch."""
 
     def __init__(self, cfg: VisionConfig, image: ImageConfig):
         super().__init__()
         self.cfg = cfg
-        self.patch_embed = nn.Conv2d(3, cfg.width, image.patch_size, stride=image.patch_size)
+        if cfg.stem == "conv":
+            self.patch_embed = ConvStem(cfg.width, image.patch_size, cfg.stem_channels)
+        elif cfg.stem == "patch":
+            self.patch_embed = nn.Conv2d(3, cfg.width, image.patch_size, stride=image.patch_size)
+        else:
+            raise ValueError(f"unknown ViT stem {cfg.stem!r}")
         self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches ** 2, cfg.width) * 0.02)
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
 
@@ -96,9 +120,42 @@ class HFVision(nn.Module):
         return torch.cat([f[:, -n_patches:] for f in feats], dim=-1)
 
 
+class CNN(nn.Module):
+    """A plain from-scratch CNN whose last feature map is the patch grid: log2(patch_size) stages of
+    (3x3 stride-2 conv, 3x3 conv), each with GroupNorm and GELU, plus a learned position embedding. Far more
+    sample-efficient from scratch than a ViT (measured: a ViT + linear hour head stays at chance after 8000
+    drawn clocks; a 4-layer CNN reaches ~56% by then, bench/trainer_vision_probe.py). One output (the last
+    stage; `feature_layers` and `heads` are unused); `width` is its channel count."""
+
+    def __init__(self, cfg: VisionConfig, image: ImageConfig):
+        super().__init__()
+        stages = image.patch_size.bit_length() - 1
+        if 1 << stages != image.patch_size:
+            raise ValueError("the CNN encoder needs a power-of-two patch_size (e.g. 16 with base_size 128)")
+        self.cfg = cfg
+        chans = [min(cfg.width, 32 * 2 ** i) for i in range(stages - 1)] + [cfg.width]
+        layers, c_in = [], 3
+        for c in chans:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(1, c), nn.GELU(),
+                       nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(1, c), nn.GELU()]
+            c_in = c
+        self.net = nn.Sequential(*layers)
+        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches ** 2, cfg.width) * 0.02)
+        self.used_depth = cfg.depth  # no unused blocks
+
+    @property
+    def out_dim(self) -> int:
+        return self.cfg.width
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.net(pixels).flatten(2).transpose(1, 2) + self.pos_embed
+
+
 def build_vision(cfg: VisionConfig, image: ImageConfig, load_weights: bool = True) -> nn.Module:
     if cfg.kind == "vit":
         return ViT(cfg, image)
+    if cfg.kind == "cnn":
+        return CNN(cfg, image)
     if cfg.kind == "hf":
         return HFVision(cfg, image, load_weights=load_weights and cfg.hf_path is not None)
     raise ValueError(f"unknown vision kind {cfg.kind!r}")

@@ -12,7 +12,7 @@ def config_file(tmp_path, tiny_tokenizer_dir):
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
                                 "train": {"batch_size": 4, "num_workers": 0, "log_every": 1,
-                                          "shuffle_buffer": 4}}))
+                                          "shuffle_buffer": 4, "threads": 1}}))  # fixed: exact resume
     return path
 
 

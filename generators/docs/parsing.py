@@ -1,0 +1,221 @@
+"""Turning model text into what each stage needs: a topic line, validated CSV/JSON data, renderer code and QA
+pairs. Each parser returns the clean value or raises ParseError with a reason that goes in the dead letter."""
+
+import csv
+import io
+import json
+import re
+
+FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
+MERMAID_STARTS = (
+    "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "erDiagram", "gantt", "pie",
+    "mindmap", "journey", "timeline", "quadrantChart", "gitGraph",
+)
+MAX_DATA_CHARS = 4000
+# Values of the prompts' format examples: a reply that reuses them copied the example instead of inventing data.
+EXAMPLE_VALUES = ("<a name>", "<a number>", "<a title>")
+
+
+class ParseError(ValueError):
+    pass
+
+
+def unfence(text: str) -> str:
+    """The first ``` fenced block's content, or the whole text when there is none."""
+    match = FENCE.search(text)
+    return (match.group(1) if match else text).strip()
+
+
+def copies_example(text: str) -> bool:
+    flat = re.sub(r"\s+", "", text.lower())
+    return any(re.sub(r"\s+", "", value) in flat for value in EXAMPLE_VALUES)
+
+
+def _short_title(line: str) -> str:
+    """A title inside a chatty line: its quoted phrase, else its first clause, cut to 12 words (the topic only
+    steers the data prompt, so a clipped one still does its job)."""
+    quoted = re.search(r"[\"\u201c]([^\"\u201d]{8,120})[\"\u201d]", line)
+    if quoted:
+        return quoted.group(1).strip()
+    first = re.split(r"[:.!?;]", line, maxsplit=1)[0].split()
+    if len(first) < 3:
+        raise ParseError("topic is longer than 16 words and has no short first clause")
+    return " ".join(first[:12]).rstrip(",")
+
+
+def parse_topic(text: str) -> str:
+    """The first non-empty line, without list markers, quotes or a 'Title:' label; a chatty line gives its
+    quoted phrase when it has one ('I would make "Coffee exports by country"')."""
+    for line in text.splitlines():
+        line = re.sub(r"^[-*#\d.)\s\"']*(?:(?:topic|title)\s*:\s*)?", "", line, flags=re.IGNORECASE)
+        line = line.strip().strip("\"'*").strip()
+        if not line:
+            continue
+        if len(line.split()) > 16:
+            line = _short_title(line)
+        if copies_example(line):
+            raise ParseError("topic copies the prompt's example")
+        return line
+    raise ParseError("no topic in the reply")
+
+
+def _markdown_rows(lines: list[str]) -> list[list[str]]:
+    rows = []
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells):
+            continue  # the |---|---| rule under the header
+        rows.append(cells)
+    return rows
+
+
+def _widest_block(rows: list[list[str]]) -> list[list[str]]:
+    """The longest run of consecutive rows with the same width (>= 2): the table inside a chatty reply."""
+    best: list[list[str]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or len(rows[i]) != len(rows[start]):
+            if len(rows[start]) >= 2 and i - start > len(best):
+                best = rows[start:i]
+            start = i
+    return best
+
+
+def parse_csv(text: str) -> str:
+    """Validated CSV (a header and at least 2 data rows, all as wide as the header), re-written cleanly. The
+    table is the longest run of equally wide lines, so prose around it is dropped; a Markdown pipe table is
+    accepted and converted: small models often answer with one."""
+    body = unfence(text)
+    lines = [line for line in body.splitlines() if line.strip()]
+    if not lines:
+        raise ParseError("no CSV in the reply")
+    if sum(line.lstrip().startswith("|") for line in lines) >= 2:
+        rows = _markdown_rows([line for line in lines if line.lstrip().startswith("|")])
+    else:
+        rows = [[c.strip() for c in row] for row in csv.reader(lines)]
+    table = _widest_block(rows)
+    if len(table) < 3:
+        raise ParseError("no table of a header and at least 2 rows (2+ columns) in the reply")
+    if any(not cell for cell in table[0]):
+        raise ParseError("CSV header has an empty column name")
+    table = [table[0]] + [list(r) for r in dict.fromkeys(tuple(r) for r in table[1:])]  # drop repeated rows
+    if len(table) < 3:
+        raise ParseError("CSV rows are all the same")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    result = out.getvalue()
+    if len(result) > MAX_DATA_CHARS:
+        raise ParseError(f"CSV is too long ({len(result)} chars)")
+    return result
+
+
+def _json_candidates(text: str) -> list[str]:
+    body = unfence(text)
+    starts = [i for i in (body.find("{"), body.find("[")) if i >= 0]
+    if not starts:
+        return []
+    start = min(starts)
+    closer = "}" if body[start] == "{" else "]"
+    end = body.rfind(closer)
+    if end <= start:
+        raise ParseError("JSON is cut off (no closing bracket)")
+    return [body[start : end + 1]]
+
+
+def parse_json(text: str) -> str:
+    """Validated JSON data (a non-empty object or array with at least 2 values), re-written compactly."""
+    candidates = _json_candidates(text)
+    if not candidates:
+        raise ParseError("no JSON object in the reply")
+    try:
+        value = json.loads(candidates[0])
+    except ValueError as e:
+        raise ParseError(f"data is not valid JSON: {e}") from e
+    if not isinstance(value, dict | list) or len(json.dumps(value)) < 10:
+        raise ParseError("JSON data is empty")
+    if _leaf_count(value) < 2:
+        raise ParseError("JSON data has fewer than 2 values")
+    result = json.dumps(value, indent=1, ensure_ascii=False)
+    if len(result) > MAX_DATA_CHARS:
+        raise ParseError(f"JSON is too long ({len(result)} chars)")
+    return result
+
+
+def _leaf_count(value: object) -> int:
+    if isinstance(value, dict):
+        return sum(_leaf_count(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_leaf_count(v) for v in value)
+    return 0 if value in ("", None) else 1
+
+
+def parse_data(text: str, data_format: str) -> str:
+    data = parse_csv(text) if data_format == "csv" else parse_json(text)
+    if copies_example(data):
+        raise ParseError("data copies the prompt's format example")
+    return data
+
+
+def _between(text: str, start: re.Pattern[str], end: str) -> str | None:
+    match = start.search(text)
+    if not match:
+        return None
+    stop = text.rfind(end)
+    return text[match.start() : stop + len(end)] if stop > match.start() else text[match.start() :]
+
+
+def extract_code(text: str, renderer: str) -> str:
+    """The program in the reply, cut to where the renderer's language starts and ends; ParseError if none."""
+    body = unfence(text)
+    code: str | None
+    if renderer == "graphviz":
+        code = _between(body, re.compile(r"^\s*(?:strict\s+)?(?:di)?graph\b", re.MULTILINE | re.IGNORECASE), "}")
+    elif renderer == "vegalite":
+        code = _between(body, re.compile(r"\{"), "}")
+    elif renderer == "latex":
+        code = _between(body, re.compile(r"\\documentclass"), "\\end{document}")
+    elif renderer == "html":
+        code = _between(body, re.compile(r"<!DOCTYPE html|<html", re.IGNORECASE), "</html>")
+        fragment = re.search(r"<(?:body|div|table|h[1-6]|p|ul|ol|section|header)\b", body, re.IGNORECASE)
+        if code is None and fragment:  # a bare fragment: wrap it so the browser gets a whole page
+            code = f"<!DOCTYPE html>\n<html><body>\n{body[fragment.start():]}\n</body></html>"
+    elif renderer == "mermaid":
+        starts = "|".join(MERMAID_STARTS)
+        match = re.search(rf"^\s*(?:{starts})\b", body, re.MULTILINE)
+        code = body[match.start() :] if match else None
+    else:  # matplotlib, plotly: Python
+        code = body if re.search(r"^\s*(?:import|from)\s+\w+", body, re.MULTILINE) else None
+    if not code or not code.strip():
+        raise ParseError(f"no {renderer} code in the reply")
+    return code.strip() + "\n"
+
+
+# "Q: ...", "A1. ...", "**Question 3:** ...": a label, an optional number, a colon or period, the text.
+QA_LINE = re.compile(
+    r"^\s*(?:[-*\d.)]+\s*)?(?:\*\*)?(Q|A|Question|Answer)\s*\d*\s*(?:\*\*)?\s*[:.]\s*(?:\*\*)?\s*(.*)$",
+    re.IGNORECASE,
+)
+
+
+def parse_qa(text: str) -> list[tuple[str, str]]:
+    """Q:/A: pairs in order. A question's continuation lines (options) join it; an answer ends at the next Q."""
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    answer: str | None = None
+    for line in text.splitlines():
+        match = QA_LINE.match(line)
+        if match:
+            label = match.group(1)[0].upper()
+            content = match.group(2).strip()
+            if label == "Q":
+                if question is not None and answer is not None:
+                    pairs.append((question, answer))
+                question, answer = content, None
+            elif question is not None:
+                answer = content if answer is None else answer
+        elif line.strip() and question is not None:
+            if answer is None:
+                question = f"{question}\n{line.strip()}".strip()  # options under a multiple-choice question
+    if question is not None and answer is not None:
+        pairs.append((question, answer))
+    return [(q.strip(), a.strip()) for q, a in pairs]

@@ -1,0 +1,154 @@
+"""The Docs pipeline: rows from the maker (scripted LLM, real renderer), reports, argument checks, and the real
+embedded model through the real pipeline, locally and through an OpenAI-compatible endpoint."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import beam_runner
+from generators.docs.stages import DocsSettings
+from inference.llm import LLMConfig
+from pipelines.docs import Docs, DocsMaker, stage_funnel
+from pipelines.registry import load
+from schemas import docs as docs_schema
+from tests.generators.docs.fake_llm import FakeLLM
+
+REPO = Path(__file__).resolve().parents[2]
+# Small budgets keep the real-model runs short; most of their examples end as dead letters, which is the point:
+# the accounting must hold whatever the model writes.
+TINY = [
+    "--num-examples", "2", "--splits", "train=2", "--workers", "1", "--no-progress", "--preview-rows", "2",
+    "--renderers", "graphviz,mermaid", "--repair-attempts", "1",
+    "--topic-tokens", "24", "--data-tokens", "96", "--code-tokens", "128", "--qa-tokens", "128",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def made_rows():
+    maker = DocsMaker(LLMConfig(), DocsSettings(renderers=("graphviz",)), seed=3, code_version="test")
+    maker.setup()
+    maker.llm = FakeLLM()  # the real model runs in the end-to-end tests below
+    try:
+        yield maker.make_many([0, 1, 2], "train")
+    finally:
+        maker.teardown()
+
+
+def test_maker_rows_are_valid_and_record_their_making(made_rows):
+    assert all(isinstance(r, dict) for r in made_rows)
+    for row in made_rows:
+        assert docs_schema.validate(row) == []
+        assert row["renderer"] == "graphviz" and row["config"] == "diagrams" and row["render_attempts"] == 2
+        assert row["questions"]["answer"] == ["12", "(C) C", "No"]
+        details = json.loads(row["provenance"]["details"])
+        assert [a["stage"] for a in details["attempts"]] == ["render", "ok"]
+        assert row["provenance"]["models"] == ["fake-llm"] and row["provenance"]["prompts_version"]
+    assert len({r["persona"] for r in made_rows}) == 3
+
+
+def test_reports_from_rows_and_dead_letters(made_rows, tmp_path):
+    import pyarrow as pa
+
+    (tmp_path / "_rejected").mkdir()
+    dead = [
+        {"stage": "data", "reason": "x", "details": {"renderer": "latex"}},
+        {"stage": "qa", "reason": "y", "details": {"renderer": "graphviz", "attempts": [{}, {}]}},
+    ]
+    (tmp_path / "_rejected" / "train-part-00000.jsonl").write_text("".join(json.dumps(d) + "\n" for d in dead))
+    table = pa.Table.from_pylist([{c: r[c] for c in Docs.stats_columns} for r in made_rows])
+    files = Docs().plot_stats(table, str(tmp_path / "stats"))
+    assert {"stage_funnel.png", "renderer_success.png", "qa_per_image.png", "configs.png"} <= set(files)
+    assert all((tmp_path / "stats" / f).stat().st_size > 0 for f in files)
+    assert stage_funnel(3, dead) == {
+        "examples": 5, "topic ok": 5, "data ok": 4, "code rendered": 4, "image checks ok": 4, "QA ok": 3, "rows": 3,
+    }  # fmt: skip
+    item = Docs().preview_item(made_rows[0])
+    assert item.image.startswith(b"\x89PNG") and item.fields["renderer"] == "graphviz"
+    assert item.qa[0] == ("[short] How much does hive A weigh?", "12")
+
+
+def test_bad_arguments_are_reported_before_work():
+    parser = argparse.ArgumentParser()
+    Docs().add_arguments(parser)
+    args = parser.parse_args(["--renderers", "graphviz,paint", "--repair-attempts", "-1", "--llm-backend", "openai"])
+    problems = " ".join(Docs().check_arguments(args))
+    assert "paint" in problems and "--repair-attempts" in problems and "--llm-url" in problems
+
+
+def check_run(output: Path, examples: int) -> dict:
+    """Every example is a row or a dead letter, and rows that exist are valid."""
+    root = output / "docs"
+    manifest = json.loads((root / "manifest.json").read_text())
+    dead = [json.loads(line) for f in (root / "_rejected").glob("*.jsonl") for line in f.read_text().splitlines()]
+    rows = pq.read_table(str(root / "train")).to_pylist()
+    assert manifest["rows"] == len(rows) and manifest["rejected"] == len(dead)
+    assert len(rows) + len(dead) == examples
+    for row in rows:
+        assert docs_schema.validate(row) == []
+    for record in dead:
+        assert record["stage"] in ("topic", "data", "code", "render", "image_checks", "qa", "validate")
+    assert not any("Traceback" in json.dumps(d) for d in dead)  # failures are expected rejections, not bugs
+    return {"manifest": manifest, "rows": rows, "dead": dead}
+
+
+def transport_error(record: dict) -> bool:
+    """An LLM error other than the model's own empty reply (which a tiny budget can give)."""
+    return record["reason"].startswith("LLM error") and "empty completion" not in record["reason"]
+
+
+def test_real_embedded_model_through_the_pipeline(tmp_path):
+    assert load("docs").name == "docs"
+    code = beam_runner.main(["docs", "--output", str(tmp_path), *TINY])
+    run = check_run(tmp_path, 2)
+    assert code == (0 if run["rows"] else 1)  # the driver fails a run that kept nothing
+    assert run["manifest"]["arguments"]["llm_backend"] == "transformers"
+    assert not [d for d in run["dead"] if transport_error(d)]
+
+
+@pytest.fixture(scope="module")
+def served_url() -> Iterator[str]:
+    """`python -m inference.llm.serve --port 0` as a real subprocess (as in tests/inference/llm); its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference.llm.serve", "--port", "0", "--batch-size", "8", "--cpu-threads", "1"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300  # a guard against a hung start, not a timing check
+    try:
+        while not any(line.startswith("serving ") for line in lines):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"inference.llm.serve did not start: {lines}")
+            reader.join(timeout=0.2)
+        yield next(line for line in lines if line.startswith("serving ")).split(" on ", 1)[1].strip()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_same_command_through_an_openai_endpoint(tmp_path, served_url):
+    openai = ["--llm-backend", "openai", "--llm-url", served_url]
+    code = beam_runner.main(["docs", "--output", str(tmp_path), *TINY, *openai])
+    run = check_run(tmp_path, 2)
+    assert code == (0 if run["rows"] else 1)
+    assert run["manifest"]["arguments"]["llm_url"] == served_url
+    # The endpoint answered: no example died of a connection or HTTP error.
+    assert not [d for d in run["dead"] if transport_error(d)]

@@ -1,0 +1,131 @@
+"""The options that make the small CPU config learn to read clocks: global-view-only layout, the conv stem,
+the auxiliary bag-of-words loss, and picking CPU threads."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from formatting.messages import Conversation
+from trainer.config import ImageConfig, VisionConfig, preset
+from trainer.model import VLM
+from trainer.preprocess import ExampleBuilder, collate, preprocess_image
+from trainer.tokenizer import IM_COL, IM_END, IM_PATCH, IM_START
+from trainer.train import cpu_threads
+from trainer.vit import ViT
+
+IDS = {IM_START: 1, IM_END: 2, IM_PATCH: 3, IM_COL: 4}
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    from trainer.tokenizer import add_layout_tokens
+
+    return add_layout_tokens(AutoTokenizer.from_pretrained(tiny_tokenizer_dir))
+
+
+def test_global_view_only_layout():
+    cfg = ImageConfig(base_size=112, patch_size=14, max_crops=0, overlap_margins=(2, 2))
+    out = preprocess_image(Image.new("RGB", (200, 90), (10, 200, 30)), cfg, IDS)
+    assert out.tiling == (0, 0)
+    assert out.crops.shape == (1, 3, 112, 112) and out.patch_mask.shape == (1, 8, 8)
+    assert (out.tokens == IDS[IM_START]).sum() == 1 and out.tokens[-1] == IDS[IM_END]
+    assert sorted(out.pooled_idx[0].tolist()) == np.flatnonzero(out.tokens == IDS[IM_PATCH]).tolist()
+    with pytest.raises(ValueError):
+        ImageConfig(max_crops=-1).validate()
+
+
+def test_conv_stem_keeps_one_token_per_patch():
+    img = ImageConfig(base_size=56, patch_size=14, max_crops=0)
+    vit = ViT(VisionConfig(width=16, depth=2, heads=2, feature_layers=(-1,), stem="conv", stem_channels=8), img)
+    assert vit(torch.randn(2, 3, 56, 56)).shape == (2, 16, 16)
+    assert vit.patch_embed(torch.randn(1, 3, 56, 56)).shape == (1, 16, 4, 4)
+    with pytest.raises(ValueError):
+        ViT(VisionConfig(width=16, depth=1, heads=2, stem="conv"), ImageConfig(base_size=60, patch_size=15,
+                                                                               max_crops=0))
+
+
+def _batch(tok, cfg):
+    builder = ExampleBuilder(tok, cfg.image, cfg.max_seq_len)
+    rng = np.random.default_rng(0)
+    convs = [[Conversation(["What time is it?", f"The time shown is {h}:0{h} PM"], "clocks")] for h in (3, 7)]
+    images = [Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)) for _ in convs]
+    return collate([builder.build(im, c, None) for im, c in zip(images, convs, strict=True)], tok.pad_token_id)
+
+
+def test_bow_loss_trains_vision_and_is_off_in_eval(tokenizer):
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(preset("tiny"), bow_weight=0.5)
+    model = VLM(cfg, tokenizer)
+    batch = _batch(tokenizer, cfg)
+    model.train()
+    out = model(batch)
+    assert torch.isfinite(out["aux_loss"]) and out["aux_loss"] > 0
+    torch.testing.assert_close(out["loss"], out["lm_loss"] + 0.5 * out["aux_loss"])
+    # The auxiliary loss alone reaches the vision encoder (no decoder in between).
+    model.zero_grad()
+    out["aux_loss"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.vision.parameters())
+    model.eval()
+    out = model(batch)
+    assert "aux_loss" not in out and torch.equal(out["loss"], out["lm_loss"])
+
+
+def test_bow_loss_of_a_blank_feature_is_log_vocab(tokenizer):
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(preset("tiny"), bow_weight=1.0)
+    model = VLM(cfg, tokenizer)
+    batch = _batch(tokenizer, cfg)
+    # A zero feature predicts every token alike: the soft-target cross entropy is ln(vocab).
+    head = model.decoder.get_output_embeddings().weight
+    uniform = np.log(head.shape[0])
+    feats = torch.zeros(batch["crops"].shape[0], 4, head.shape[1])
+    assert abs(float(model.bow_loss(feats, batch)) - uniform) < 1e-3
+
+
+def test_cpu_threads():
+    assert cpu_threads(3) == 3
+    assert 1 <= cpu_threads(0) <= (torch.get_num_threads() + 64)
+
+
+def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_path):
+    import json
+
+    from trainer.train import main
+
+    cfg = tmp_path / "bow.json"
+    cfg.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir), "bow_weight": 0.5,
+                                                           "image": {"max_crops": 0}},
+                               "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4,
+                                         "threads": 1}}))
+    out = tmp_path / "run"
+    main(["--data", str(clock_shards), "--config", str(cfg), "--out", str(out), "--no-progress", "--steps", "2"])
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["aux_loss"] > 0 and r["loss"] > 0 for r in rows)
+    loaded = VLM.from_pretrained(out / "final")
+    assert loaded.bow_norm is not None and loaded.cfg.image.max_crops == 0
+
+
+def test_cnn_encoder_gives_the_patch_grid():
+    from trainer.vit import build_vision
+
+    img = ImageConfig(base_size=64, patch_size=16, max_crops=0)
+    cnn = build_vision(VisionConfig(kind="cnn", width=24, depth=0, heads=2, feature_layers=(-1,)), img)
+    assert cnn.out_dim == 24 and cnn(torch.randn(2, 3, 64, 64)).shape == (2, 16, 24)
+    with pytest.raises(ValueError):
+        build_vision(VisionConfig(kind="cnn", width=24), ImageConfig(base_size=56, patch_size=14, max_crops=0))
+
+
+def test_small_preset_builds_and_trains_a_step(tokenizer):
+    cfg = preset("small")
+    cfg.image.validate()
+    model = VLM(cfg, tokenizer)
+    assert not model.has_unused_params()
+    out = model(_batch(tokenizer, cfg))
+    out["loss"].backward()
+    for part, params in model.param_groups().items():
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in params), part
