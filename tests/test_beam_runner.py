@@ -79,12 +79,13 @@ def test_all_runs_every_built_subset(tmp_path):
         "--output",
         str(tmp_path),
         "--num-examples",
-        "12",
+        "2",
         "--workers",
         "1",
         "--no-progress",
         "--preview-rows",
         "2",
+        timeout=900,
     )
     # A weak embedded LLM may reject every Docs example: that run still completes, exits 1 and says so.
     assert result.returncode == 0 or "every example was rejected" in result.stdout, result.stdout + result.stderr
