@@ -3,12 +3,6 @@ embedded model through the real pipeline, locally and through an OpenAI-compatib
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -112,36 +106,6 @@ def test_real_embedded_model_through_the_pipeline(tmp_path):
     assert code == (0 if run["rows"] else 1)  # the driver fails a run that kept nothing
     assert run["manifest"]["arguments"]["llm_backend"] == "transformers"
     assert not [d for d in run["dead"] if transport_error(d)]
-
-
-@pytest.fixture(scope="module")
-def served_url() -> Iterator[str]:
-    """`python -m inference.llm.serve --port 0` as a real subprocess (as in tests/inference/llm); its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inference.llm.serve", "--port", "0", "--batch-size", "8", "--cpu-threads", "1"],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300  # a guard against a hung start, not a timing check
-    try:
-        while not any(line.startswith("serving ") for line in lines):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"inference.llm.serve did not start: {lines}")
-            reader.join(timeout=0.2)
-        yield next(line for line in lines if line.startswith("serving ")).split(" on ", 1)[1].strip()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_same_command_through_an_openai_endpoint(tmp_path, served_url):

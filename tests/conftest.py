@@ -1,7 +1,7 @@
-"""Shared fixtures: the embedded SmolLM2 loaded once per session, and our OpenAI-compatible server on a free
-local port. Both use one torch thread: the test machine is shared, and all-core thread pools under contention
-are several times slower than one thread. The first run ever dequantises the GGUF (~30 s) into the cache
-(PIXMO_LLM_CACHE, default ~/.cache/pixmo-pipeline/llm); later runs load in about a second."""
+"""Fixtures shared by every test folder: the embedded SmolLM2 loaded once per session, and our OpenAI-compatible
+server on a free local port. Both use one torch thread: the test machine is shared, and all-core thread pools
+under contention are several times slower than one thread. The first run ever dequantises the GGUF (~30 s) into the
+cache (PIXMO_LLM_CACHE, default ~/.cache/pixmo-pipeline/llm); later runs load in about a second."""
 
 import os
 import subprocess
@@ -16,7 +16,7 @@ import pytest
 from inference.llm.config import LLMConfig
 from inference.llm.transformers_backend import TransformersBackend
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
