@@ -110,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             if not info.built:
                 print(f"{info.name}: skipped - not built yet")
                 continue
+            subset = load(info.name)
+            if subset.requires_input and not _has_option(rest, "--input"):
+                print(f"{info.name}: skipped - needs --input (see `beam_runner.py {info.name} --help`)")
+                continue
             argv_for_subset = rest
-            if load(info.name).default_num_examples is None and _has_option(rest, "--num-examples"):
+            if subset.default_num_examples is None and _has_option(rest, "--num-examples"):
                 print(f"{info.name}: --num-examples ignored - its input decides how many examples there are")
                 argv_for_subset = _without_option(rest, "--num-examples")
             codes.append(_run_one(info.name, argv_for_subset))

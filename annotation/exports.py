@@ -75,6 +75,7 @@ class AMARound:
     reason: str = ""  # why it was rejected
     edited_answer: str = ""  # the annotator's answer when action == "edited"
     model: str = ""  # the LLM id that drafted it
+    prompt_version: str = ""  # the drafting prompt's version
     ocr_text: str = ""  # OCR text given to the LLM
     at: str = ""  # ISO 8601 UTC
 

@@ -1,0 +1,1 @@
+"""PixMo-AskModelAnything: draft answers to annotators' questions from OCR text + a caption with a text-only LLM."""
