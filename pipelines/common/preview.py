@@ -19,6 +19,8 @@ td:first-child {{ color: #666; white-space: nowrap; }}
 .qa {{ font-size: .85rem; margin-top: .4rem; }}
 .q {{ color: #555; }} .a {{ font-weight: 600; }}
 .rejects td {{ font-size: .85rem; }}
+.card audio {{ width: 100%; margin-top: .3rem; }}
+.audio-label {{ font-size: .8rem; color: #666; }}
 </style></head><body>
 <h1>{title}</h1>
 <p>{intro}</p>
@@ -38,8 +40,14 @@ def _card(item: PreviewItem) -> str:
         f'<div class="qa"><div class="q">Q: {html.escape(q)}</div><div class="a">A: {html.escape(a)}</div></div>'
         for q, a in item.qa
     )
+    audio = "".join(
+        f'<div class="audio-label">{html.escape(label)}</div>'
+        f'<audio controls preload="none" src="data:{html.escape(mime)};base64,{base64.b64encode(data).decode()}">'
+        "</audio>"
+        for label, data, mime in item.audio
+    )
     return (
-        f'<div class="card"><img src="{src}" alt="{html.escape(item.title)}" loading="lazy">'
+        f'<div class="card"><img src="{src}" alt="{html.escape(item.title)}" loading="lazy">{audio}'
         f"<h3>{html.escape(item.title)}</h3><table>{rows}</table>{qa}</div>"
     )
 

@@ -31,6 +31,8 @@ class PreviewItem:
     title: str
     fields: dict[str, str] = field(default_factory=dict)
     qa: list[tuple[str, str]] = field(default_factory=list)
+    # Audio players under the image: (label, bytes, MIME type), embedded in the page.
+    audio: list[tuple[str, bytes, str]] = field(default_factory=list)
 
 
 class Subset(ABC):
