@@ -21,12 +21,20 @@ SUBSETS: dict[str, SubsetInfo] = {
     info.name: info
     for info in [
         SubsetInfo(
-            "cap", "spoken image descriptions -> Whisper transcripts -> one dense caption per image", None
+            "cap",
+            "spoken image descriptions -> Whisper transcripts -> one dense caption per image",
+            "pipelines.cap:Cap",
         ),
         SubsetInfo(
-            "ama", "annotator questions answered from OCR + caption + LLM drafts, reviewed by people", None
+            "ama",
+            "annotator questions answered from OCR + caption + LLM drafts, reviewed by people",
+            "pipelines.ama:AMA",
         ),
-        SubsetInfo("points", "referring expressions with a click on every instance (or 'not present')", None),
+        SubsetInfo(
+            "points",
+            "referring expressions with a click on every instance (or 'not present')",
+            "pipelines.points:Points",
+        ),
         SubsetInfo("capqa", "question-answer conversations an LLM writes from Cap captions", None),
         SubsetInfo(
             "docs",
