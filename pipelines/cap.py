@@ -49,6 +49,7 @@ from inference.asr import (
     asr_config_from_args,
     check_audio,
     decode_audio,
+    encode_opus,
     resolve_model,
 )
 from inference.llm import LLMConfig, LLMModelHandler, LLMResult, add_llm_arguments, llm_config_from_args
@@ -428,23 +429,20 @@ class BuildRow(beam.DoFn):
         yield self.splits.split_for_key(info.example_id, salt=f"cap:{self.seed}"), row
 
 
-class _SameGroup:
-    """Hands add_llm_arguments our own group when it asks for a new one: argparse does not show the help of a
-    group nested inside a group (which is what subsets are given)."""
-
-    def __init__(self, group: Any) -> None:
-        self.group = group
-
-    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
-        return self.group
-
-
 def _threads(requested: int, workers: int) -> int:
     """Threads per worker process: as asked, or the cores shared among the local workers."""
     if requested:
         return requested
     cores = os.cpu_count() or 1
     return max(1, cores // (workers or cores))
+
+
+def _preview_audio(audio: dict[str, Any]) -> bytes:
+    """A recording as small Ogg/Opus for the preview's player; empty (no player) if it can't be read now."""
+    try:
+        return encode_opus(decode_audio(_read_whole(audio["path"])))
+    except (OSError, AudioError):
+        return b""
 
 
 def _preview_jpeg(data: bytes, max_side: int = 640) -> bytes:
@@ -529,7 +527,7 @@ class Cap(Subset):
             "--max-image-bytes", type=int, default=32 * 1024 * 1024, help="Image size cap (default: 32 MiB)."
         )
         add_asr_arguments(parser)
-        add_llm_arguments(_SameGroup(parser))
+        add_llm_arguments(parser)
 
     # -- configs from arguments --
 
@@ -715,6 +713,9 @@ class Cap(Subset):
         if len(row["transcripts"]) > 1:
             qa.append(("Merged caption", row["caption"]))
         return PreviewItem(
+            audio=[
+                (f"recording {i + 1}", data, "audio/ogg") for i, data in enumerate(map(_preview_audio, audio)) if data
+            ],
             image=_preview_jpeg(row["image"]["bytes"]),
             image_mime="image/jpeg",
             title=f"{row['caption_words']} words from {len(audio)} recording(s)",

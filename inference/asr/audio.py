@@ -81,6 +81,21 @@ def decode_audio_file(path: str, checks: AudioChecks = AudioChecks()) -> np.ndar
     return samples
 
 
+def encode_opus(samples: np.ndarray, bitrate: str = "24k", timeout_s: float = 60.0) -> bytes:
+    """16 kHz mono float32 samples -> a small Ogg/Opus file (for players in previews; speech stays clear)."""
+    command = [
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
+        "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+        "-c:a", "libopus", "-b:a", bitrate, "-f", "ogg", "pipe:1",
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, input=samples.astype(np.float32).tobytes(), capture_output=True, timeout=timeout_s, check=False
+    )
+    if done.returncode != 0 or not done.stdout:
+        raise AudioError("ffmpeg could not encode Opus: " + done.stderr.decode("utf-8", "replace").strip()[-300:])
+    return done.stdout
+
+
 def peak_dbfs(samples: np.ndarray) -> float:
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     return 20 * np.log10(peak) if peak > 0 else -np.inf

@@ -63,9 +63,11 @@ class LLMConfig:
         return problems
 
 
-def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+def add_llm_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The --llm-* flags, in their own "LLM" section of a parser, or straight into a group (argparse hides the
+    help of a group nested inside a group, and subsets are handed a group)."""
     defaults = LLMConfig()
-    group = parser.add_argument_group("LLM")
+    group = parser if isinstance(parser, argparse._ArgumentGroup) else parser.add_argument_group("LLM")
     group.add_argument(
         "--llm-backend",
         choices=BACKENDS,

@@ -106,3 +106,10 @@ def test_base_url():
     assert base_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/v1"
     assert base_url("http://127.0.0.1:8000/v1/") == "http://127.0.0.1:8000/v1"
     assert base_url("https://api.example.com/openai/v1") == "https://api.example.com/openai/v1"
+
+
+def test_flags_show_in_help_when_added_to_a_subsets_group():
+    parser = argparse.ArgumentParser()
+    add_llm_arguments(parser.add_argument_group("docs"))
+    help_text = parser.format_help()
+    assert "docs:\n  --llm-backend {transformers,openai,vllm}\n" in help_text  # listed with its help, not only in usage
