@@ -34,7 +34,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from PIL import Image
 
 from annotation.cap import PROMPTS_VERSION, CaptionSettings, caption_problems, caption_request, clean_caption
-from annotation.cap.make_sample_manifest import bundled_images_dir, make_sample_manifest
+from annotation.cap.make_sample_manifest import make_sample_manifest
 from annotation.cap.manifest import ManifestError, read_manifest
 from annotation.cap.wer import word_error_rate
 from annotation.exports import CAP_MANIFEST, CapRecord
@@ -55,6 +55,7 @@ from inference.asr import (
 from inference.llm import LLMConfig, LLMModelHandler, LLMResult, add_llm_arguments, llm_config_from_args
 from inference.llm.models import model_id_for
 from media import DecodeConfig, FetchConfig, MediaError, decode_image, fetch_url, sha256_hex
+from media.samples import bundled_images_dir
 from pipelines.common import plots
 from pipelines.common.image_source import REJECTS, is_url, read_capped
 from pipelines.common.rejects import rejected

@@ -10,10 +10,8 @@ Every image is a row or a dead letter (stages: input, download, decode, dedup, d
 
 import argparse
 import hashlib
-import importlib.util
 import io
 import json
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -28,6 +26,7 @@ from annotation.count import CountConfig, CountRejected, count_objects, count_qa
 from inference.detector import EMBEDDED, DetectionRequest, DetectionResult, DetectorConfig, DetectorModelHandler
 from inference.detector.weights import resolve_weights
 from media import DecodeConfig, FetchConfig
+from media.samples import bundled_images_dir
 from pipelines.common import plots
 from pipelines.common.image_source import REJECTS, ImageRecord, ImageSourceConfig, ReadImages, is_url
 from pipelines.common.rejects import rejected
@@ -44,15 +43,6 @@ VERIFICATION_TASKS = "verification_tasks.jsonl"
 # COCO model's usual 0.5 would miss many; it also sees small, cut-off people better at 480 px than at 640.
 EMBEDDED_DEFAULTS = {"imgsz": 480, "min_score": 0.3}
 OTHER_DEFAULTS = {"imgsz": 640, "min_score": 0.5}
-
-
-def bundled_images_dir() -> str | None:
-    """ultralytics' own sample images (bus.jpg, zidane.jpg), found without importing it."""
-    spec = importlib.util.find_spec("ultralytics")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], "assets")
-    return path if os.path.isdir(path) else None
 
 
 def parse_count_range(text: str) -> list[int]:

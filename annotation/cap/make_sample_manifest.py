@@ -6,7 +6,6 @@ files, and cap_manifest.jsonl in the annotation app's export layout, with what w
 """
 
 import argparse
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,19 +13,11 @@ import sys
 
 from annotation.cap.samples import DESCRIPTIONS
 from annotation.exports import CAP_MANIFEST, CapRecord, write_jsonl
+from media.samples import bundled_images_dir
 
 # espeak-ng's en-us voice at 130 words/min is what tiny.en hears best (mean WER ~0.09 on these texts).
 DEFAULT_VOICE = "en-us"
 DEFAULT_SPEED = 130
-
-
-def bundled_images_dir() -> str | None:
-    """ultralytics' sample photos (bus.jpg, zidane.jpg), found without importing it (as pipelines/count.py)."""
-    spec = importlib.util.find_spec("ultralytics")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], "assets")
-    return path if os.path.isdir(path) else None
 
 
 def speak(text: str, path: str, voice: str = DEFAULT_VOICE, speed: int = DEFAULT_SPEED) -> None:
