@@ -4,7 +4,7 @@
 python beam_runner.py --list
 python beam_runner.py SUBSET --help
 python beam_runner.py SUBSET [--output DIR] [--num-examples N] [--seed S] [--splits ...] [beam options]
-python beam_runner.py all [common options]
+python beam_runner.py all [--skip SUBSET,...] [common options]
 """
 
 import argparse
@@ -87,6 +87,45 @@ def _without_option(argv: list[str], flag: str) -> list[str]:
     return out
 
 
+def _option_value(argv: list[str], flag: str) -> str | None:
+    """The value of `flag VALUE` / `flag=VALUE` (the last one wins), or None."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(flag + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def _run_all(rest: list[str]) -> int:
+    """Every built subset in registry order (Cap before CapQA, which reads it), minus --skip."""
+    skip = {name.strip() for name in (_option_value(rest, "--skip") or "").split(",") if name.strip()}
+    unknown = skip - set(SUBSETS)
+    if unknown:
+        print(f"error: --skip names unknown subsets: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return EXIT_USAGE
+    rest = _without_option(rest, "--skip")
+    codes = []
+    for info in SUBSETS.values():
+        if info.name in skip:
+            print(f"{info.name}: skipped (--skip)")
+            continue
+        if not info.built:
+            print(f"{info.name}: skipped - not built yet")
+            continue
+        subset = load(info.name)
+        if subset.requires_input and not _has_option(rest, "--input"):
+            print(f"{info.name}: skipped - needs --input (see `beam_runner.py {info.name} --help`)")
+            continue
+        argv_for_subset = rest
+        if subset.default_num_examples is None and _has_option(rest, "--num-examples"):
+            print(f"{info.name}: --num-examples ignored - its input decides how many examples there are")
+            argv_for_subset = _without_option(rest, "--num-examples")
+        codes.append(_run_one(info.name, argv_for_subset))
+    return max(codes, default=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -102,24 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name == "all":
         if any(a in ("-h", "--help") for a in rest):
-            print("beam_runner.py all [common options]: runs every built subset with its defaults and these options.")
+            print(
+                "beam_runner.py all [--skip SUBSET,...] [common options]: runs every built subset with its defaults "
+                "and these options, in registry order (cap before capqa). Subsets that need --input are skipped "
+                "without one."
+            )
             print("Common options are those of `beam_runner.py clocks --help` under 'output' and 'running'.")
             return 0
-        codes = []
-        for info in SUBSETS.values():
-            if not info.built:
-                print(f"{info.name}: skipped - not built yet")
-                continue
-            subset = load(info.name)
-            if subset.requires_input and not _has_option(rest, "--input"):
-                print(f"{info.name}: skipped - needs --input (see `beam_runner.py {info.name} --help`)")
-                continue
-            argv_for_subset = rest
-            if subset.default_num_examples is None and _has_option(rest, "--num-examples"):
-                print(f"{info.name}: --num-examples ignored - its input decides how many examples there are")
-                argv_for_subset = _without_option(rest, "--num-examples")
-            codes.append(_run_one(info.name, argv_for_subset))
-        return max(codes, default=0)
+        return _run_all(rest)
     if name not in SUBSETS:
         print(
             f"error: unknown subset {name!r}; choose one of {', '.join(SUBSETS)} or all (see --list)",
