@@ -58,6 +58,7 @@ from media import DecodeConfig, FetchConfig, MediaError, decode_image, fetch_url
 from media.samples import bundled_images_dir
 from pipelines.common import plots
 from pipelines.common.image_source import REJECTS, is_url, read_capped
+from pipelines.common.options import threads_per_worker
 from pipelines.common.rejects import rejected
 from pipelines.common.shards import write_bytes_atomically
 from pipelines.common.sink import WriteRowsAndRejects
@@ -430,14 +431,6 @@ class BuildRow(beam.DoFn):
         yield self.splits.split_for_key(info.example_id, salt=f"cap:{self.seed}"), row
 
 
-def _threads(requested: int, workers: int) -> int:
-    """Threads per worker process: as asked, or the cores shared among the local workers."""
-    if requested:
-        return requested
-    cores = os.cpu_count() or 1
-    return max(1, cores // (workers or cores))
-
-
 def _preview_audio(audio: dict[str, Any]) -> bytes:
     """A recording as small Ogg/Opus for the preview's player; empty (no player) if it can't be read now."""
     try:
@@ -555,12 +548,12 @@ class Cap(Subset):
 
     def asr_config(self, args: argparse.Namespace) -> ASRConfig:
         config = asr_config_from_args(args)
-        return replace(config, cpu_threads=_threads(config.cpu_threads, args.workers))
+        return replace(config, cpu_threads=threads_per_worker(config.cpu_threads, args.workers))
 
     def llm_config(self, args: argparse.Namespace) -> LLMConfig:
         config = llm_config_from_args(args)
         if config.backend == "transformers":
-            config = replace(config, cpu_threads=_threads(config.cpu_threads, args.workers))
+            config = replace(config, cpu_threads=threads_per_worker(config.cpu_threads, args.workers))
         return config
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:

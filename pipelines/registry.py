@@ -35,7 +35,7 @@ SUBSETS: dict[str, SubsetInfo] = {
             "referring expressions with a click on every instance (or 'not present')",
             "pipelines.points:Points",
         ),
-        SubsetInfo("capqa", "question-answer conversations an LLM writes from Cap captions", None),
+        SubsetInfo("capqa", "question-answer conversations an LLM writes from Cap captions", "pipelines.capqa:CapQA"),
         SubsetInfo(
             "docs",
             "charts, tables, diagrams and documents rendered from LLM-written code, with QA",

@@ -119,3 +119,12 @@ def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOption
 
 def is_dry_run(options: PipelineOptions) -> bool:
     return bool(options.get_all_options(drop_default=True).get("dry_run"))
+
+
+def threads_per_worker(requested: int, workers: int | None) -> int:
+    """Torch/ONNX threads per local worker process: as asked, or the cores shared among the workers (more threads
+    than cores per process only adds contention)."""
+    if requested:
+        return requested
+    cores = os.cpu_count() or 1
+    return max(1, cores // (workers or cores))
