@@ -371,7 +371,11 @@ class BuildRow(beam.DoFn):
             caption, why = self._caption(results.get(MERGED), [t.text for t in transcripts])
             why = f"merged caption: {why}" if why else ""
         if why:
-            yield beam.pvalue.TaggedOutput(REJECTS, rejected(self.subset, info.record.image, "caption", why, **details))
+            # The transcripts ride along: the costly ASR work is not lost with the caption.
+            transcribed = [t.text for t in transcripts]
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, rejected(self.subset, info.record.image, "caption", why, transcripts=transcribed, **details)
+            )
             return
 
         audio = []

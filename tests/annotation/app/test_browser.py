@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
+import beam_runner
 from annotation.exports import (
     AMA,
     CAP_MANIFEST,
@@ -364,6 +366,21 @@ def test_points_recording_and_export(
     assert WINDOW[0] - 0.5 <= int(hours) * 3600 + int(minutes) * 60 + float(secs) <= WINDOW[1] + 0.5
     info = json.loads((out / "export.json").read_text())
     assert info["counts"][POINTS] == 2
+
+    # The Cap pipeline reads the export: faster-whisper hears what espeak-ng said into the fake microphone.
+    data = work / "data"
+    beam_runner.main(
+        ["cap", "--input", str(out / CAP_MANIFEST), "--output", str(data), "--workers", "1", "--no-progress",
+         "--min-audio-seconds", "1", "--caption-tokens", "48", "--llm-cpu-threads", "1", "--asr-cpu-threads", "1"]
+    )  # fmt: skip
+    shards = sorted((data / "cap").glob("*/*.parquet"))
+    rows = [r for f in shards for r in pq.read_table(f, columns=["transcripts"]).to_pylist()]
+    dead = [json.loads(line) for f in (data / "cap").glob("_rejected/*.jsonl") for line in f.read_text().splitlines()]
+    heard = " ".join(t for r in rows for t in r["transcripts"]) + " ".join(
+        t for d in dead for t in d["details"].get("transcripts", [])
+    )
+    assert len(rows) + len([d for d in dead if d["stage"] == "caption"]) == 1, dead
+    assert {"red", "white", "city", "bus", "parked"} & set(heard.lower().replace(",", " ").split()), heard
 
 
 def test_markup_in_a_label_is_shown_as_text(annotator: Person, seeded: dict[str, Any]) -> None:
