@@ -174,6 +174,7 @@ class Docs(Subset):
     default_num_examples = 20
     # Small default runs still get a couple of held-out examples per split.
     default_splits = "train=0.8,validation=0.1,test=0.1"
+    plots_without_rows = True  # a weak model may keep nothing: the funnel then says where every example stopped
     stats_columns = ("config", "renderer", "figure_type", "render_attempts", "qa_kinds")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -270,6 +271,18 @@ class Docs(Subset):
                 list(by_stage), list(by_stage.values()), "Dead letters per renderer and stage", "renderer: stage",
                 horizontal=True,
             )
+        # The same numbers as JSON, per renderer: how many examples reached and passed each stage.
+        per_renderer = {
+            name: {"examples": tried[name], "rows": made[name]}
+            | dict(Counter(r["stage"] for r in rejects if r["details"].get("renderer", "?") == name))
+            for name in names
+        }
+        summary = {"funnel": funnel, "renderers": per_renderer}
+        write_bytes_atomically(join(out_dir, "funnel.json"), json.dumps(summary, indent=1, sort_keys=True).encode())
+        if not rows:  # nothing kept: the funnel and the dead letters are the whole story
+            for name, data in files.items():
+                write_bytes_atomically(join(out_dir, name), data)
+            return list(files)
         qa_counts = Counter(len(r["qa_kinds"]) for r in rows)
         files["qa_per_image.png"] = plots.bar_png(
             [str(k) for k in sorted(qa_counts)], [qa_counts[k] for k in sorted(qa_counts)], "QA pairs per image",

@@ -120,7 +120,7 @@ def _finish(
     shard_files = {split: _glob(staging.path(split, "*.parquet")) for split in totals["splits"]}
     table = _read_columns([p for files in shard_files.values() for p in files], subset.stats_columns)
     stats_dir = staging.path("stats")
-    plots = subset.plot_stats(table, stats_dir) if table.num_rows else []
+    plots = subset.plot_stats(table, stats_dir) if table.num_rows or subset.plots_without_rows else []
     write_bytes_atomically(
         join(stats_dir, "shards.json"), json.dumps(shard_stats, indent=1, sort_keys=True).encode()
     )

@@ -40,6 +40,8 @@ class Subset(ABC):
     summary: str  # one line for --list
     schema: ModuleType  # the schemas/ module: SCHEMA, SCHEMA_VERSION, validate
     default_num_examples: int | None = None
+    # True when plot_stats reports something even without rows (e.g. from dead letters: where examples were lost).
+    plots_without_rows: bool = False
     # True when the subset has no embedded default input: `all` skips it unless --input is given.
     requires_input: bool = False
     default_splits: str = "train=0.98,validation=0.01,test=0.01"

@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -50,8 +51,6 @@ def test_maker_rows_are_valid_and_record_their_making(made_rows):
 
 
 def test_reports_from_rows_and_dead_letters(made_rows, tmp_path):
-    import pyarrow as pa
-
     (tmp_path / "_rejected").mkdir()
     dead = [
         {"stage": "data", "reason": "x", "details": {"renderer": "latex"}},
@@ -65,9 +64,25 @@ def test_reports_from_rows_and_dead_letters(made_rows, tmp_path):
     assert stage_funnel(3, dead) == {
         "examples": 5, "topic ok": 5, "data ok": 4, "code rendered": 4, "image checks ok": 4, "QA ok": 3, "rows": 3,
     }  # fmt: skip
+    funnel = json.loads((tmp_path / "stats" / "funnel.json").read_text())
+    assert funnel["renderers"]["latex"] == {"examples": 1, "rows": 0, "data": 1}
+    assert funnel["funnel"]["rows"] == 3
     item = Docs().preview_item(made_rows[0])
     assert item.image.startswith(b"\x89PNG") and item.fields["renderer"] == "graphviz"
     assert item.qa[0] == ("[short] How much does hive A weigh?", "12")
+
+
+def test_reports_when_nothing_was_kept(tmp_path):
+    """A run that kept no row still says where every example stopped (the driver plots for docs even then)."""
+    (tmp_path / "_rejected").mkdir()
+    dead = [{"stage": s, "reason": "x", "details": {"renderer": "mermaid"}} for s in ("data", "data", "code")]
+    (tmp_path / "_rejected" / "train-part-00000.jsonl").write_text("".join(json.dumps(d) + "\n" for d in dead))
+    assert Docs.plots_without_rows
+    files = Docs().plot_stats(pa.table({}), str(tmp_path / "stats"))
+    assert {"stage_funnel.png", "renderer_success.png", "rejects_by_renderer_stage.png"} <= set(files)
+    funnel = json.loads((tmp_path / "stats" / "funnel.json").read_text())
+    assert funnel["funnel"]["examples"] == 3 and funnel["funnel"]["rows"] == 0
+    assert funnel["renderers"]["mermaid"] == {"examples": 3, "rows": 0, "data": 2, "code": 1}
 
 
 def test_bad_arguments_are_reported_before_work():
@@ -91,6 +106,8 @@ def check_run(output: Path, examples: int) -> dict:
     for record in dead:
         assert record["stage"] in ("topic", "data", "code", "render", "image_checks", "qa", "validate")
     assert not any("Traceback" in json.dumps(d) for d in dead)  # failures are expected rejections, not bugs
+    funnel = json.loads((root / "stats" / "funnel.json").read_text())  # written even when nothing was kept
+    assert funnel["funnel"]["examples"] == examples and funnel["funnel"]["rows"] == len(rows)
     return {"manifest": manifest, "rows": rows, "dead": dead}
 
 
