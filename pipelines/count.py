@@ -19,15 +19,19 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference.base import RunInference
 from PIL import Image, ImageDraw
 
+from annotation import exports
 from annotation.count import CountConfig, CountRejected, count_objects, count_qa, plural
+from annotation.count.verification import Verdict, apply_verdict, latest_per_example
 from inference.detector import EMBEDDED, DetectionRequest, DetectionResult, DetectorConfig, DetectorModelHandler
 from inference.detector.weights import resolve_weights
 from media import DecodeConfig, FetchConfig
 from media.samples import bundled_images_dir
 from pipelines.common import plots
+from pipelines.common.export_source import export_paths
 from pipelines.common.image_source import REJECTS, ImageRecord, ImageSourceConfig, ReadImages, is_url
 from pipelines.common.rejects import rejected
 from pipelines.common.shards import write_bytes_atomically
@@ -185,8 +189,43 @@ def verification_task(split: str, row: dict[str, Any]) -> dict[str, Any]:
         "boxes": row["boxes"],
         "question": row["question"],
         "answer": row["answer"],
-        "verified": False,
+        "verified": row["verified"],
     }
+
+
+MATCHED = "matched"
+
+
+class ApplyVerdicts(beam.DoFn):
+    """(split, row) -> the row as people verified it; verdicts on train rows are not applied (dead letters)."""
+
+    def __init__(self, subset: str, verdicts: dict[str, Verdict]) -> None:
+        self.subset = subset
+        self.verdicts = verdicts
+
+    def process(self, element: tuple[str, dict[str, Any]]) -> Iterator[Any]:
+        split, row = element
+        verdict = self.verdicts.get(row["example_id"])
+        if verdict is None:
+            yield split, row
+            return
+        yield beam.pvalue.TaggedOutput(MATCHED, row["example_id"])
+        if split == "train":
+            reason = "the row is in train: verdicts apply to held-out rows only (splits never change)"
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, rejected(self.subset, verdict.record_id, "verification", reason, example_id=row["example_id"])
+            )
+            yield split, row
+            return
+        yield split, apply_verdict(row, verdict)
+
+
+def unmatched_verdicts(subset: str, verdicts: dict[str, Verdict], matched: set[str]) -> list[Any]:
+    return [
+        rejected(subset, v.record_id, "verification", f"no row {v.example_id} in this run", example_id=v.example_id)
+        for v in verdicts.values()
+        if v.example_id not in matched
+    ]
 
 
 class WriteVerificationTasks(beam.DoFn):
@@ -233,6 +272,13 @@ class Count(Subset):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         bundled = bundled_images_dir() or "ultralytics/assets (ultralytics is not installed)"
+        parser.add_argument(
+            "--verified",
+            metavar="EXPORT",
+            help="People's verdicts on held-out rows: an annotation app export folder or its "
+            f"{exports.COUNT_VERIFICATION} (local or gs://). 'correct' marks a row verified; 'fixed' takes the "
+            "person's count and points. Verdicts for rows not held out in this run are dead letters.",
+        )
         parser.add_argument(
             "--input",
             action="append",
@@ -345,6 +391,8 @@ class Count(Subset):
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
         problems = []
+        if args.verified and not FileSystems.exists(self.verified_path(args)):
+            problems.append(f"--verified: {self.verified_path(args)} does not exist")
         if args.num_examples is not None:
             problems.append("--num-examples does not apply to count: the input decides how many examples there are")
         try:
@@ -440,7 +488,16 @@ class Count(Subset):
             "detector": resolve_weights(args.detector).detector_id,
             "count": vars(self.count_config(args)),
             "detector_config": vars(self.detector_config(args)),
+            # The verdicts' content: new verdicts make a new dataset.
+            "verified": hashlib.sha256(self.verified_bytes(args)).hexdigest()[:16] if args.verified else None,
         }
+
+    def verified_path(self, args: argparse.Namespace) -> str:
+        return export_paths(args.verified, exports.COUNT_VERIFICATION)[0]
+
+    def verified_bytes(self, args: argparse.Namespace) -> bytes:
+        with FileSystems.open(self.verified_path(args)) as handle:
+            return handle.read()
 
     def models(self, args: argparse.Namespace) -> list[str]:
         return [resolve_weights(args.detector).detector_id]
@@ -480,6 +537,21 @@ class Count(Subset):
         split_rows = rows | "AssignSplit" >> beam.Map(
             lambda r, plan: (plan.get(r["example_id"], "train"), r), plan=beam.pvalue.AsDict(held_out)
         )
+        verification_rejects = []
+        if args.verified:
+            path = self.verified_path(args)
+            verdicts, problems = latest_per_example(self.verified_bytes(args).decode().splitlines(), path)
+            applied = split_rows | "ApplyVerdicts" >> beam.ParDo(ApplyVerdicts(self.name, verdicts)).with_outputs(
+                REJECTS, MATCHED, main="rows"
+            )
+            split_rows = applied.rows
+            unmatched = (
+                applied[MATCHED]
+                | "MatchedIds" >> beam.combiners.ToList()
+                | "Unmatched" >> beam.FlatMap(lambda matched: unmatched_verdicts(self.name, verdicts, set(matched)))
+            )
+            unused = [rejected(self.name, where, "verification", reason) for where, reason in problems]
+            verification_rejects = [applied[REJECTS], unmatched, pipeline | "UnusedVerdicts" >> beam.Create(unused)]
         _ = (
             split_rows
             | "HeldOutRows" >> beam.Filter(lambda kv: kv[0] != "train")
@@ -487,7 +559,7 @@ class Count(Subset):
             | "AllTasks" >> beam.combiners.ToList()
             | "WriteTasks" >> beam.ParDo(WriteVerificationTasks(ctx.staging.path(VERIFICATION_TASKS)))
         )
-        rejects = (source["rejects"], counted[REJECTS]) | "AllRejects" >> beam.Flatten()
+        rejects = (source["rejects"], counted[REJECTS], *verification_rejects) | "AllRejects" >> beam.Flatten()
         _ = (split_rows, rejects) | "Write" >> WriteRowsAndRejects(
             self.name,
             count_schema.SCHEMA,

@@ -7,7 +7,7 @@ import pyarrow as pa
 from formatting.points import point_count_answer
 from schemas.common import POINTS_XY, check_image, check_percent_points, check_row, make_schema
 
-SCHEMA_VERSION = "0.2.0"
+SCHEMA_VERSION = "0.3.0"
 
 BOX = pa.struct([pa.field(name, pa.float64()) for name in ("x0", "y0", "x1", "y1")])
 
@@ -51,7 +51,9 @@ def validate(row: dict[str, Any]) -> list[str]:
         problems.append(f"count {row['count']} but {len(xs)} points")
     if row["count"] < 0:
         problems.append("count is negative")
-    if len(row["boxes"]) != len(xs) or len(row["scores"]) != len(xs):
+    # A person-fixed row has points but no boxes (they were the detector's); otherwise one box and score per point.
+    person_points = row["verified"] and not row["boxes"] and not row["scores"]
+    if not person_points and (len(row["boxes"]) != len(xs) or len(row["scores"]) != len(xs)):
         problems.append(f"{len(xs)} points but {len(row['boxes'])} boxes and {len(row['scores'])} scores")
     if not row["label"].strip():
         problems.append("label is empty")

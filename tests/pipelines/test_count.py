@@ -179,3 +179,51 @@ def test_dataflow_job_graph_builds_offline(capsys):
     )
     assert code == 0
     assert "dry run" in capsys.readouterr().out
+
+
+def test_people_verdicts_apply_to_held_out_rows_only(dataset, inputs, tmp_path):
+    from annotation.exports import COUNT_VERIFICATION, CountVerificationRecord, Point, to_json
+
+    held_out = rows_of(dataset, "validation")[0]
+    train = rows_of(dataset, "train")
+    fix = [Point(10.0, 20.0), Point(30.0, 40.0), Point(50.0, 60.0)]
+    records = [
+        CountVerificationRecord(
+            "v-old", held_out["example_id"], "x.jpg", "correct", 2, [], "ana", "2026-01-01T00:00:00Z"
+        ),
+        CountVerificationRecord(
+            "v-fix", held_out["example_id"], "x.jpg", "fixed", 3, fix, "bob", "2026-01-02T00:00:00Z"
+        ),
+        CountVerificationRecord(
+            "v-train", train[0]["example_id"], "x.jpg", "correct", 2, [], "ana", "2026-01-01T00:00:00Z"
+        ),
+        CountVerificationRecord("v-none", "count-nope", "x.jpg", "correct", 1, [], "ana", "2026-01-01T00:00:00Z"),
+    ]
+    export = tmp_path / "export"
+    export.mkdir()
+    lines = [to_json(r) for r in records] + ['{"record_id": "broken"']
+    (export / COUNT_VERIFICATION).write_text("\n".join(lines) + "\n")
+    output = tmp_path / "out"
+    code = beam_runner.main(
+        ["count", "--input", str(inputs), "--output", str(output), "--workers", "1", "--no-progress",
+         "--splits", "validation=2", "--eval-counts", "2,3", "--device", "cpu", "--preview-rows", "0",
+         "--verified", str(export)]
+    )  # fmt: skip
+    assert code == 0
+    verified = rows_of(output / "count", "validation")
+    assert [r["example_id"] for r in verified] == [held_out["example_id"]]  # splits never change
+    row = verified[0]
+    assert row["verified"] and row["count"] == 3 and row["points"] == {"x": [10.0, 30.0, 50.0], "y": [20.0, 40.0, 60.0]}
+    assert row["boxes"] == [] and row["answer_count_only"] == "3" and count_schema.validate(row) == []
+    details = json.loads(row["provenance"]["details"])["verification"]
+    assert details["record_id"] == "v-fix" and details["detector_count"] == 2
+    assert rows_of(output / "count", "train") == rows_of(dataset, "train")  # verdicts on train rows are not applied
+    dead = [
+        json.loads(line)
+        for f in (output / "count" / "_rejected").glob("*.jsonl")
+        for line in f.read_text().splitlines()
+    ]
+    reasons = sorted(d["reason"] for d in dead if d["stage"] == "verification")
+    assert len(reasons) == 4, reasons
+    assert any("superseded" in r for r in reasons) and any("in train" in r for r in reasons)
+    assert any("no row count-nope" in r for r in reasons) and any("unreadable" in r for r in reasons)
