@@ -35,7 +35,7 @@ from pipelines.common.export_source import (
 )
 from pipelines.common.image_source import REJECTS
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import WriteRowsAndRejects
+from pipelines.common.sink import write_subset_rows
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem, RunContext, Subset
 from schemas import ama as ama_schema
@@ -130,14 +130,7 @@ class AMA(Subset):
             ).with_outputs(REJECTS, main="rows")
         )
         rejects = (source[REJECTS], rows[REJECTS]) | "AllRejects" >> beam.Flatten()
-        _ = (rows.rows, rejects) | "Write" >> WriteRowsAndRejects(
-            self.name,
-            ama_schema.SCHEMA,
-            ama_schema.validate,
-            ctx.staging.dir,
-            rows_per_shard=args.rows_per_shard,
-            num_shards=args.num_shards,
-        )
+        _ = (rows.rows, rejects) | "Write" >> write_subset_rows(self, ctx)
 
     def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
         actions: Counter[str] = Counter()

@@ -61,7 +61,7 @@ from pipelines.common.image_source import REJECTS, is_url, read_capped
 from pipelines.common.options import threads_per_worker
 from pipelines.common.rejects import rejected
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import WriteRowsAndRejects
+from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem, RunContext, Subset
@@ -657,14 +657,7 @@ class Cap(Subset):
             planned[REJECTS],
             built[REJECTS],
         ) | "AllRejects" >> beam.Flatten()
-        _ = (built.rows, rejects) | "Write" >> WriteRowsAndRejects(
-            self.name,
-            cap_schema.SCHEMA,
-            cap_schema.validate,
-            ctx.staging.dir,
-            rows_per_shard=args.rows_per_shard,
-            num_shards=args.num_shards,
-        )
+        _ = (built.rows, rejects) | "Write" >> write_subset_rows(self, ctx)
 
     # -- reports --
 

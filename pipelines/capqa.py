@@ -32,7 +32,7 @@ from pipelines.common.image_source import REJECTS
 from pipelines.common.options import threads_per_worker
 from pipelines.common.rejects import rejected
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import WriteRowsAndRejects
+from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem, RunContext, Subset
@@ -348,14 +348,7 @@ class CapQA(Subset):
             ).with_outputs(REJECTS, main="rows")
         )
         rejects = (read[REJECTS], unique[REJECTS], built[REJECTS]) | "AllRejects" >> beam.Flatten()
-        _ = (built.rows, rejects) | "Write" >> WriteRowsAndRejects(
-            self.name,
-            capqa_schema.SCHEMA,
-            capqa_schema.validate,
-            ctx.staging.dir,
-            rows_per_shard=args.rows_per_shard,
-            num_shards=args.num_shards,
-        )
+        _ = (built.rows, rejects) | "Write" >> write_subset_rows(self, ctx)
 
     def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
         messages = table.column("messages").to_pylist()

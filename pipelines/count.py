@@ -35,7 +35,7 @@ from pipelines.common.export_source import export_paths
 from pipelines.common.image_source import REJECTS, ImageRecord, ImageSourceConfig, ReadImages, is_url
 from pipelines.common.rejects import rejected
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import WriteRowsAndRejects
+from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem, RunContext, Subset
@@ -560,14 +560,7 @@ class Count(Subset):
             | "WriteTasks" >> beam.ParDo(WriteVerificationTasks(ctx.staging.path(VERIFICATION_TASKS)))
         )
         rejects = (source["rejects"], counted[REJECTS], *verification_rejects) | "AllRejects" >> beam.Flatten()
-        _ = (split_rows, rejects) | "Write" >> WriteRowsAndRejects(
-            self.name,
-            count_schema.SCHEMA,
-            count_schema.validate,
-            ctx.staging.dir,
-            rows_per_shard=args.rows_per_shard,
-            num_shards=args.num_shards,
-        )
+        _ = (split_rows, rejects) | "Write" >> write_subset_rows(self, ctx)
 
     # -- reports --
 

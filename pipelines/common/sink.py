@@ -142,3 +142,15 @@ class WriteRowsAndRejects(beam.PTransform):
             | "WriteRejects" >> beam.ParDo(_WriteRejects(self.staging_dir))
         )
         return (shards, dead) | "Stats" >> beam.Flatten()
+
+
+def write_subset_rows(subset: Any, ctx: Any) -> WriteRowsAndRejects:
+    """The sink for a subset's streamed rows: its schema and checks, its staging folder, the run's shard options."""
+    return WriteRowsAndRejects(
+        subset.name,
+        subset.schema.SCHEMA,
+        subset.schema.validate,
+        ctx.staging.dir,
+        rows_per_shard=ctx.args.rows_per_shard,
+        num_shards=ctx.args.num_shards,
+    )
