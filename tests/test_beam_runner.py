@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import beam_runner
-from pipelines.registry import SUBSETS, load
+from pipelines.registry import SUBSETS, SubsetInfo, load
 
 ROOT = beam_runner.__file__.rsplit("/", 1)[0]
 
@@ -26,9 +26,10 @@ def test_list_names_every_subset_once():
     assert ("not built yet" in result.stdout) == (not all(info.built for info in SUBSETS.values()))
 
 
-@pytest.mark.parametrize("name", [n for n, info in SUBSETS.items() if not info.built])
-def test_unbuilt_subsets_say_so_with_exit_code_2(name, capsys):
-    assert beam_runner.main([name]) == 2
+def test_unbuilt_subsets_say_so_with_exit_code_2(monkeypatch, capsys):
+    # Every PixMo subset is built now; the path stays for subsets added to the registry before their pipeline.
+    monkeypatch.setitem(beam_runner.SUBSETS, "future", SubsetInfo("future", "a subset not built yet", None))
+    assert beam_runner.main(["future"]) == 2
     assert "not built yet" in capsys.readouterr().err
 
 
