@@ -45,8 +45,9 @@ def roles(tokens: list[str]) -> list[str]:
 @torch.no_grad()
 def role_losses(model: VLM, data: list[str], split: str, n: int, blank: bool, batch_size: int = 16) -> dict:
     builder = ExampleBuilder(model.tokenizer, model.cfg.image, model.cfg.max_seq_len)
-    ds = ShardDataset(build_sources(data, split), builder, batch_size, infinite=False, shuffle=False,
-                      blank_images=blank)
+    ds = ShardDataset(
+        build_sources(data, split), builder, batch_size, infinite=False, shuffle=False, blank_images=blank
+    )
     sums, counts, hits = defaultdict(float), defaultdict(int), defaultdict(int)
     seen = 0
     model.eval()
@@ -81,8 +82,10 @@ def main() -> None:
     blank = role_losses(model, a.data, a.split, a.n, blank=True)
     print(f"{'role':10s} {'n':>5s} {'loss img':>9s} {'loss blank':>10s} {'acc img':>8s} {'acc blank':>9s}")
     for r in real:
-        print(f"{r:10s} {real[r]['n']:5d} {real[r]['loss']:9.3f} {blank[r]['loss']:10.3f} {real[r]['acc']:8.3f} "
-              f"{blank[r]['acc']:9.3f}")
+        print(
+            f"{r:10s} {real[r]['n']:5d} {real[r]['loss']:9.3f} {blank[r]['loss']:10.3f} {real[r]['acc']:8.3f} "
+            f"{blank[r]['acc']:9.3f}"
+        )
 
 
 if __name__ == "__main__":

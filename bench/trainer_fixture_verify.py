@@ -28,10 +28,17 @@ def main() -> None:
     a = p.parse_args()
     shards = Path(a.out) / "shards"
     if not shards.exists():
-        write_clock_shards(shards, {"train": a.train_rows, "validation": a.eval_rows}, shards=4,
-                           rows_per_group=64, sizes=(96, 160))
-    verify([str(shards)], a.minutes, a.config, str(Path(a.out) / "verify"), eval_examples=a.eval_rows,
-           batch_size=a.batch_size)
+        write_clock_shards(
+            shards, {"train": a.train_rows, "validation": a.eval_rows}, shards=4, rows_per_group=64, sizes=(96, 160)
+        )
+    verify(
+        [str(shards)],
+        a.minutes,
+        a.config,
+        str(Path(a.out) / "verify"),
+        eval_examples=a.eval_rows,
+        batch_size=a.batch_size,
+    )
 
 
 if __name__ == "__main__":

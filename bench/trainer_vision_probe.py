@@ -63,15 +63,22 @@ def main() -> None:
         # Reference point: a plain 4-layer CNN that keeps the spatial layout (flatten, no pooling).
         def block(i, o):
             return [torch.nn.Conv2d(i, o, 3, stride=2, padding=1), torch.nn.GroupNorm(1, o), torch.nn.GELU()]
+
         side = image.base_size // 16
-        net = torch.nn.Sequential(*block(3, 32), *block(32, 64), *block(64, 96), *block(96, 96),
-                                  torch.nn.Flatten(1), torch.nn.Unflatten(1, (1, 96 * side * side)))
+        net = torch.nn.Sequential(
+            *block(3, 32),
+            *block(32, 64),
+            *block(64, 96),
+            *block(96, 96),
+            torch.nn.Flatten(1),
+            torch.nn.Unflatten(1, (1, 96 * side * side)),
+        )
         vit, dim = net, 96 * side * side
     elif a.flatten:
         # Keep the ViT's token layout (as the decoder sees it) instead of averaging the tokens.
         base = build_vision(mc.vision, image)
         vit = torch.nn.Sequential(base, torch.nn.Flatten(1), torch.nn.Unflatten(1, (1, -1)))
-        dim = base.out_dim * image.crop_patches ** 2
+        dim = base.out_dim * image.crop_patches**2
     else:
         vit = build_vision(mc.vision, image)
         dim = vit.out_dim
@@ -91,8 +98,11 @@ def main() -> None:
         if step % 50 == 0:
             with torch.no_grad():
                 acc = (head(vit(xva).mean(1)).argmax(1) == yva).float().mean()
-            print(f"step {step} ({time.time() - t0:.0f}s, {step * a.batch_size} samples): train loss "
-                  f"{loss.item():.3f}, held-out hour acc {acc:.3f} (chance 0.083)", flush=True)
+            print(
+                f"step {step} ({time.time() - t0:.0f}s, {step * a.batch_size} samples): train loss "
+                f"{loss.item():.3f}, held-out hour acc {acc:.3f} (chance 0.083)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

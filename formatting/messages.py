@@ -44,8 +44,9 @@ def style_prefix(style: str, answer: str | None, rng: np.random.Generator | None
     return f"{style}:"
 
 
-def render(conv: Conversation, rng: np.random.Generator | None, for_inference: bool = False,
-           first: bool = True) -> list[str]:
+def render(
+    conv: Conversation, rng: np.random.Generator | None, for_inference: bool = False, first: bool = True
+) -> list[str]:
     """The conversation's turns as text to tokenize: user turns carry the role markers, assistant turns
     start with a space. With `for_inference` the final assistant turn is dropped (the model writes it).
 

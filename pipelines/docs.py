@@ -159,8 +159,13 @@ def stage_funnel(rows: int, rejects: list[dict[str, Any]]) -> dict[str, int]:
     by_stage = Counter(r["stage"] for r in rejects)
     left = rows + len(rejects)
     funnel = {"examples": left}
-    for stage, label in (("topic", "topic ok"), ("data", "data ok"), ("code+render", "code rendered"),
-                         ("image_checks", "image checks ok"), ("qa", "QA ok")):
+    for stage, label in (
+        ("topic", "topic ok"),
+        ("data", "data ok"),
+        ("code+render", "code rendered"),
+        ("image_checks", "image checks ok"),
+        ("qa", "QA ok"),
+    ):
         left -= sum(by_stage[s] for s in stage.split("+"))
         funnel[label] = left
     funnel["rows"] = rows
@@ -192,16 +197,22 @@ class Docs(Subset):
             "(default: %(default)s).",
         )
         parser.add_argument(
-            "--render-timeout", type=float, default=defaults.render_timeout_s,
+            "--render-timeout",
+            type=float,
+            default=defaults.render_timeout_s,
             help="Seconds one render may take (default: %(default)s).",
         )
         for stage in ("topic", "data", "code", "qa"):
             parser.add_argument(
-                f"--{stage}-tokens", type=int, default=getattr(defaults, f"{stage}_tokens"),
+                f"--{stage}-tokens",
+                type=int,
+                default=getattr(defaults, f"{stage}_tokens"),
                 help=f"Max new tokens of the {stage} call (default: %(default)s).",
             )
         parser.add_argument(
-            "--code-temperature", type=float, default=defaults.code_temperature,
+            "--code-temperature",
+            type=float,
+            default=defaults.code_temperature,
             help="Sampling temperature of the code calls (default: %(default)s).",
         )
         add_llm_arguments(parser)
@@ -268,7 +279,10 @@ class Docs(Subset):
         by_stage = Counter(f"{r['details'].get('renderer', '?')}: {r['stage']}" for r in rejects)
         if by_stage:
             files["rejects_by_renderer_stage.png"] = plots.bar_png(
-                list(by_stage), list(by_stage.values()), "Dead letters per renderer and stage", "renderer: stage",
+                list(by_stage),
+                list(by_stage.values()),
+                "Dead letters per renderer and stage",
+                "renderer: stage",
                 horizontal=True,
             )
         # The same numbers as JSON, per renderer: how many examples reached and passed each stage.
@@ -285,7 +299,9 @@ class Docs(Subset):
             return list(files)
         qa_counts = Counter(len(r["qa_kinds"]) for r in rows)
         files["qa_per_image.png"] = plots.bar_png(
-            [str(k) for k in sorted(qa_counts)], [qa_counts[k] for k in sorted(qa_counts)], "QA pairs per image",
+            [str(k) for k in sorted(qa_counts)],
+            [qa_counts[k] for k in sorted(qa_counts)],
+            "QA pairs per image",
             "questions",
         )
         kinds = Counter(k for r in rows for k in r["qa_kinds"])
@@ -313,8 +329,9 @@ class Docs(Subset):
             },
             qa=[
                 (f"[{kind}] {q}", a)
-                for q, a, kind in zip(row["questions"]["question"], row["questions"]["answer"], row["qa_kinds"],
-                                      strict=True)
+                for q, a, kind in zip(
+                    row["questions"]["question"], row["questions"]["answer"], row["qa_kinds"], strict=True
+                )
             ],
         )
 

@@ -20,9 +20,7 @@ POINT = pa.struct([pa.field("x", pa.float64()), pa.field("y", pa.float64())])
 POINTS_XY = pa.struct([pa.field("x", pa.list_(pa.float64())), pa.field("y", pa.list_(pa.float64()))])
 
 # pixmo-docs' layout: two parallel lists.
-QUESTIONS = pa.struct(
-    [pa.field("question", pa.list_(pa.string())), pa.field("answer", pa.list_(pa.string()))]
-)
+QUESTIONS = pa.struct([pa.field("question", pa.list_(pa.string())), pa.field("answer", pa.list_(pa.string()))])
 
 # Where a row came from and what made it. `details` is JSON for what only one subset has.
 PROVENANCE = pa.struct(
@@ -47,9 +45,7 @@ COMMON_FIELDS = [
 ]
 
 # Hugging Face `datasets` reads this schema metadata to restore feature types per column.
-HF_FEATURES_METADATA = {
-    b"huggingface": json.dumps({"info": {"features": {"image": {"_type": "Image"}}}}).encode()
-}
+HF_FEATURES_METADATA = {b"huggingface": json.dumps({"info": {"features": {"image": {"_type": "Image"}}}}).encode()}
 
 
 def make_schema(fields: list[pa.Field], version: str) -> pa.Schema:

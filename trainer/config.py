@@ -145,8 +145,11 @@ def _from_dict(cls: type, d: dict) -> Any:
     for key, value in d.items():
         if key not in hints:
             raise KeyError(f"{cls.__name__} has no field {key!r}")
-        default = hints[key].default_factory() if hints[key].default_factory is not dataclasses.MISSING else (
-            hints[key].default)
+        default = (
+            hints[key].default_factory()
+            if hints[key].default_factory is not dataclasses.MISSING
+            else (hints[key].default)
+        )
         if dataclasses.is_dataclass(default) and isinstance(value, dict):
             value = _from_dict(type(default), value)
         elif isinstance(default, tuple) and isinstance(value, list):
@@ -157,8 +160,9 @@ def _from_dict(cls: type, d: dict) -> Any:
     return cls(**kwargs)
 
 
-def llama_config(hidden: int, layers: int, heads: int, kv_heads: int | None = None,
-                 intermediate: int | None = None) -> dict:
+def llama_config(
+    hidden: int, layers: int, heads: int, kv_heads: int | None = None, intermediate: int | None = None
+) -> dict:
     """Fields of a small Llama-style decoder (vocab size is set from the tokenizer when building)."""
     return {
         "model_type": "llama",

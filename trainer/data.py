@@ -54,7 +54,7 @@ def row_context(path: str) -> RowContext:
     split = parts[-2]
     for i in range(len(parts) - 2, -1, -1):
         if parts[i] in SUBSETS:
-            config = "/".join(parts[i + 1:-2]) or None
+            config = "/".join(parts[i + 1 : -2]) or None
             return RowContext(parts[i], config, split)
     raise ValueError(f"{path}: no folder named after a known subset ({sorted(SUBSETS)})")
 
@@ -111,8 +111,15 @@ def read_columns(shard: Shard) -> list[str]:
     return [c for c in wanted if c in available]
 
 
-def iter_rows(source: Source, reader: int = 0, num_readers: int = 1, seed: int = 0, shuffle: bool = False,
-              infinite: bool = False, read_batch: int = 16) -> Iterator[tuple[dict, RowContext]]:
+def iter_rows(
+    source: Source,
+    reader: int = 0,
+    num_readers: int = 1,
+    seed: int = 0,
+    shuffle: bool = False,
+    infinite: bool = False,
+    read_batch: int = 16,
+) -> Iterator[tuple[dict, RowContext]]:
     """This reader's share of the source's rows, epoch after epoch when `infinite`."""
     units = [(si, rg) for si, s in enumerate(source.shards) for rg in range(s.num_row_groups)]
     by_unit = len(units) >= num_readers
@@ -163,9 +170,19 @@ def batches_from_worker(consumed: int, worker: int, num_workers: int) -> int:
 class ShardDataset(IterableDataset):
     """Yields collated batches (so a DataLoader runs with batch_size=None). Infinite when training."""
 
-    def __init__(self, sources: list[Source], builder: ExampleBuilder, batch_size: int, seed: int = 0,
-                 rank: int = 0, world_size: int = 1, infinite: bool = True, shuffle: bool = True,
-                 buffer: int = 256, blank_images: bool = False):
+    def __init__(
+        self,
+        sources: list[Source],
+        builder: ExampleBuilder,
+        batch_size: int,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        infinite: bool = True,
+        shuffle: bool = True,
+        buffer: int = 256,
+        blank_images: bool = False,
+    ):
         self.sources = sources
         self.builder = builder
         self.batch_size = batch_size
@@ -182,8 +199,9 @@ class ShardDataset(IterableDataset):
     def _streams(self, reader: int, num_readers: int) -> list[Iterator]:
         streams = []
         for i, src in enumerate(self.sources):
-            rows = iter_rows(src, reader, num_readers, seed=self.seed + 1000 * i, shuffle=self.shuffle,
-                             infinite=self.infinite)
+            rows = iter_rows(
+                src, reader, num_readers, seed=self.seed + 1000 * i, shuffle=self.shuffle, infinite=self.infinite
+            )
             rng = np.random.default_rng([self.seed, i, reader, 3])
             streams.append(shuffle_buffer(rows, self.buffer, rng))
         return streams
@@ -205,8 +223,11 @@ class ShardDataset(IterableDataset):
             image = image.point(lambda _: 127)  # same size, so the same layout, but nothing to see
         convs = format_row(row, rng, ctx)
         ex = self.builder.build(image, convs, rng)
-        ex["meta"] = {"example_id": row.get("example_id"), "subset": ctx.subset,
-                      "metadata": [c.metadata for c in convs]}
+        ex["meta"] = {
+            "example_id": row.get("example_id"),
+            "subset": ctx.subset,
+            "metadata": [c.metadata for c in convs],
+        }
         return ex
 
     def __iter__(self) -> Iterator[dict]:
@@ -234,5 +255,10 @@ class ShardDataset(IterableDataset):
 
 def make_loader(dataset: ShardDataset, num_workers: int, pin_memory: bool = False) -> torch.utils.data.DataLoader:
     # Pinned host memory lets the copy to the GPU overlap with compute (to(..., non_blocking=True)).
-    return torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=num_workers, pin_memory=pin_memory,
-                                       prefetch_factor=2 if num_workers else None)
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_size=None,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        prefetch_factor=2 if num_workers else None,
+    )

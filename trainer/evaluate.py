@@ -15,9 +15,13 @@ from trainer.data import ShardDataset, Source, iter_rows
 from trainer.model import VLM
 from trainer.preprocess import ExampleBuilder, collate, decode_image
 
-NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
 
 
 def parse_clock(text: str) -> tuple[int | None, int | None, str | None]:
@@ -34,16 +38,27 @@ def clock_scores(pred: str, meta: dict, tolerance: int = 3) -> dict:
     also needs the right AM/PM. Minutes are close within `tolerance`, wrapping around the hour."""
     hour, minute, meridiem = parse_clock(pred)
     if hour is None:
-        return {"hour_correct": 0.0, "hour_24_correct": 0.0, "minute_correct": 0.0, "minute_close": 0.0,
-                "all_close": 0.0, "parsed": 0.0}
+        return {
+            "hour_correct": 0.0,
+            "hour_24_correct": 0.0,
+            "minute_correct": 0.0,
+            "minute_close": 0.0,
+            "all_close": 0.0,
+            "parsed": 0.0,
+        }
     true_h, true_m = meta["hour"], meta["minute"]
     pred_24 = hour % 12 + (12 if meridiem == "PM" else 0) if meridiem else hour
     hour_ok = hour % 12 == true_h % 12
     gap = abs(minute - true_m) % 60
     close = min(gap, 60 - gap) <= tolerance
-    return {"hour_correct": float(hour_ok), "hour_24_correct": float(pred_24 == true_h),
-            "minute_correct": float(minute == true_m), "minute_close": float(close),
-            "all_close": float(hour_ok and close), "parsed": 1.0}
+    return {
+        "hour_correct": float(hour_ok),
+        "hour_24_correct": float(pred_24 == true_h),
+        "minute_correct": float(minute == true_m),
+        "minute_close": float(close),
+        "all_close": float(hour_ok and close),
+        "parsed": 1.0,
+    }
 
 
 def parse_count(text: str) -> int | None:
@@ -64,8 +79,10 @@ def parse_count(text: str) -> int | None:
 
 def count_scores(pred: str, meta: dict) -> dict:
     n = parse_count(pred)
-    return {"count_correct": float(n == meta["count"]),
-            "count_close": float(n is not None and abs(n - meta["count"]) <= 1)}
+    return {
+        "count_correct": float(n == meta["count"]),
+        "count_close": float(n is not None and abs(n - meta["count"]) <= 1),
+    }
 
 
 def parse_points(text: str) -> list[tuple[float, float]]:
@@ -115,8 +132,10 @@ def anls(pred: str, answer: str, threshold: float = 0.5) -> float:
 
 
 def qa_scores(pred: str, meta: dict) -> dict:
-    return {"exact_match": float(pred.strip().lower() == meta["answer"].strip().lower()),
-            "anls": anls(pred, meta["answer"])}
+    return {
+        "exact_match": float(pred.strip().lower() == meta["answer"].strip().lower()),
+        "anls": anls(pred, meta["answer"]),
+    }
 
 
 SCORERS: dict[str, Callable[[str, dict], dict]] = {
@@ -137,8 +156,15 @@ def _mean_dicts(rows: list[dict]) -> dict:
 
 
 @torch.no_grad()
-def eval_loss(model: VLM, source: Source, builder: ExampleBuilder, batch_size: int, max_examples: int,
-              blank_images: bool = False, device: str | torch.device = "cpu") -> float:
+def eval_loss(
+    model: VLM,
+    source: Source,
+    builder: ExampleBuilder,
+    batch_size: int,
+    max_examples: int,
+    blank_images: bool = False,
+    device: str | torch.device = "cpu",
+) -> float:
     """Answer-token loss over the first `max_examples` rows (token weighted)."""
     ds = ShardDataset([source], builder, batch_size, infinite=False, shuffle=False, blank_images=blank_images)
     total, tokens, seen = 0.0, 0, 0
@@ -156,8 +182,15 @@ def eval_loss(model: VLM, source: Source, builder: ExampleBuilder, batch_size: i
 
 
 @torch.no_grad()
-def eval_generation(model: VLM, source: Source, builder: ExampleBuilder, batch_size: int, max_examples: int,
-                    max_new_tokens: int = 48, device: str | torch.device = "cpu") -> tuple[dict, list[dict]]:
+def eval_generation(
+    model: VLM,
+    source: Source,
+    builder: ExampleBuilder,
+    batch_size: int,
+    max_examples: int,
+    max_new_tokens: int = 48,
+    device: str | torch.device = "cpu",
+) -> tuple[dict, list[dict]]:
     """Greedy answers to the first question of each row, scored with the subset's scorer."""
     scorer = SCORERS.get(source.subset)
     model.eval()
@@ -187,8 +220,14 @@ def eval_generation(model: VLM, source: Source, builder: ExampleBuilder, batch_s
     return _mean_dicts(scores), samples
 
 
-def evaluate(model: VLM, sources: list[Source], batch_size: int = 8, max_examples: int = 200,
-             generate: bool = True, device: str | torch.device = "cpu") -> tuple[dict, dict]:
+def evaluate(
+    model: VLM,
+    sources: list[Source],
+    batch_size: int = 8,
+    max_examples: int = 200,
+    generate: bool = True,
+    device: str | torch.device = "cpu",
+) -> tuple[dict, dict]:
     """Per subset: loss, loss with blanked images, and generation scores. Returns (metrics, samples)."""
     builder = ExampleBuilder(model.tokenizer, model.cfg.image, model.cfg.max_seq_len)
     metrics: dict = defaultdict(dict)
@@ -196,11 +235,11 @@ def evaluate(model: VLM, sources: list[Source], batch_size: int = 8, max_example
     for src in sources:
         m = metrics[src.subset]
         m["loss"] = eval_loss(model, src, builder, batch_size, max_examples, device=device)
-        m["loss_blank_images"] = eval_loss(model, src, builder, batch_size, max_examples, blank_images=True,
-                                           device=device)
+        m["loss_blank_images"] = eval_loss(
+            model, src, builder, batch_size, max_examples, blank_images=True, device=device
+        )
         if generate and src.subset in SCORERS:
-            scores, samples[src.subset] = eval_generation(model, src, builder, batch_size, max_examples,
-                                                          device=device)
+            scores, samples[src.subset] = eval_generation(model, src, builder, batch_size, max_examples, device=device)
             m.update(scores)
         m["n"] = min(max_examples, src.num_rows)
     return dict(metrics), samples

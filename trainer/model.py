@@ -35,8 +35,7 @@ def build_decoder(cfg: DecoderConfig, vocab_size: int, load_weights: bool) -> nn
 
     if cfg.kind == "hf" and load_weights:
         source, kwargs = resolve_hf_source(cfg.path)
-        model = AutoModelForCausalLM.from_pretrained(source, attn_implementation="sdpa", dtype=torch.float32,
-                                                     **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, attn_implementation="sdpa", dtype=torch.float32, **kwargs)
     elif cfg.kind in ("hf", "config"):
         if cfg.hf_config is None:
             raise ValueError("decoder needs hf_config (or kind='hf' with a path)")
@@ -67,8 +66,9 @@ class VLM(nn.Module):
         self.tokenizer = tokenizer
         self.vision = build_vision(cfg.vision, cfg.image, load_weights=load_pretrained)
         self.decoder = build_decoder(cfg.decoder, len(tokenizer), load_weights=load_pretrained)
-        self.connector = Connector(cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size,
-                                   cfg.image.pooling)
+        self.connector = Connector(
+            cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size, cfg.image.pooling
+        )
         # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
         self.bow_norm = nn.LayerNorm(self.decoder.config.hidden_size) if cfg.bow_weight > 0 else None
 
@@ -80,8 +80,11 @@ class VLM(nn.Module):
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
         connector = list(self.connector.parameters()) + (list(self.bow_norm.parameters()) if self.bow_norm else [])
-        return {"connector": connector, "vision": list(self.vision.parameters()),
-                "decoder": list(self.decoder.parameters())}
+        return {
+            "connector": connector,
+            "vision": list(self.vision.parameters()),
+            "decoder": list(self.decoder.parameters()),
+        }
 
     def embed(self, batch: dict, return_features: bool = False):
         """Token embeddings with pooled image features added at their layout positions (and, if asked, the
@@ -153,8 +156,12 @@ class VLM(nn.Module):
         pad = self.tokenizer.pad_token_id
         eos = self.tokenizer.eos_token_id
         grow = lambda t, v: torch.cat([t, torch.full((b, max_new_tokens), v, dtype=t.dtype, device=t.device)], 1)  # noqa: E731
-        step_batch = dict(batch, input_ids=grow(ids, pad), attention_mask=grow(valid, False),
-                          image_mask=grow(batch["image_mask"], False))
+        step_batch = dict(
+            batch,
+            input_ids=grow(ids, pad),
+            attention_mask=grow(valid, False),
+            image_mask=grow(batch["image_mask"], False),
+        )
         for key in ("feat_src", "feat_dst", "loss_pos"):  # they index the old length
             step_batch.pop(key, None)
         lengths = valid.sum(1)

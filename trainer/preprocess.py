@@ -24,8 +24,10 @@ def select_tiling(h: float, w: float, tile: int, max_crops: int) -> tuple[int, i
     Prefer the grid that needs the least upscaling; if every grid needs downscaling, the one that
     downscales least. Ties go to fewer crops.
     """
-    grids = sorted(((r, c) for r in range(1, max_crops + 1) for c in range(1, max_crops + 1)
-                    if r * c <= max_crops), key=lambda g: (g[0] * g[1], g[0]))
+    grids = sorted(
+        ((r, c) for r in range(1, max_crops + 1) for c in range(1, max_crops + 1) if r * c <= max_crops),
+        key=lambda g: (g[0] * g[1], g[0]),
+    )
     h, w = max(h, 1e-6), max(w, 1e-6)  # images smaller than the margins: fall back on the smallest grid
     scales = [min(r * tile / h, c * tile / w) for r, c in grids]
     if all(s < 1 for s in scales):
@@ -44,9 +46,9 @@ def resize_and_pad(image: Image.Image, out_h: int, out_w: int) -> tuple[np.ndarr
     resized = np.asarray(image.resize((w, h), Image.BILINEAR), dtype=np.float32) / 255.0
     top, left = (out_h - h) // 2, (out_w - w) // 2
     pixels = np.zeros((out_h, out_w, 3), np.float32)
-    pixels[top:top + h, left:left + w] = resized
+    pixels[top : top + h, left : left + w] = resized
     mask = np.zeros((out_h, out_w), bool)
-    mask[top:top + h, left:left + w] = True
+    mask[top : top + h, left : left + w] = True
     return pixels, mask
 
 
@@ -102,9 +104,13 @@ def preprocess_image(image: Image.Image, cfg: ImageConfig, ids: dict[str, int]) 
         g_tokens, g_pos = _grid_tokens(t, t, ids, cfg.use_col_tokens)
         mean, std = np.array(cfg.mean, np.float32), np.array(cfg.std, np.float32)
         pixels = (glob[None] - mean) / std
-        return ImageInputs(crops=np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)),
-                           patch_mask=_patch_fraction(glob_mask, patch)[None], tokens=np.array(g_tokens, np.int64),
-                           pooled_idx=g_pos.reshape(1, -1), tiling=(0, 0))
+        return ImageInputs(
+            crops=np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)),
+            patch_mask=_patch_fraction(glob_mask, patch)[None],
+            tokens=np.array(g_tokens, np.int64),
+            pooled_idx=g_pos.reshape(1, -1),
+            tiling=(0, 0),
+        )
 
     # Tiling as if the image had no margins and the crops were only their windows.
     rows, cols = select_tiling(image.height - margin_px, image.width - margin_px, window_px, cfg.max_crops)
@@ -114,8 +120,8 @@ def preprocess_image(image: Image.Image, cfg: ImageConfig, ids: dict[str, int]) 
     for r in range(rows):
         for c in range(cols):
             y0, x0 = r * window_px, c * window_px
-            crops.append(big[y0:y0 + s, x0:x0 + s])
-            masks.append(big_mask[y0:y0 + s, x0:x0 + s])
+            crops.append(big[y0 : y0 + s, x0 : x0 + s])
+            masks.append(big_mask[y0 : y0 + s, x0 : x0 + s])
 
     # Global view: every pooled token is kept, in a t x t grid.
     g_tokens, g_pos = _grid_tokens(t, t, ids, cfg.use_col_tokens)
@@ -133,7 +139,7 @@ def preprocess_image(image: Image.Image, cfg: ImageConfig, ids: dict[str, int]) 
         gx = 0
         for ca, cb in col_ranges:
             idx = np.full((t, t), -1, np.int64)
-            idx[ra:rb, ca:cb] = h_pos[gy:gy + rb - ra, gx:gx + cb - ca]
+            idx[ra:rb, ca:cb] = h_pos[gy : gy + rb - ra, gx : gx + cb - ca]
             pooled_idx.append(idx.reshape(-1))
             gx += cb - ca
         gy += rb - ra
@@ -172,8 +178,9 @@ class ExampleBuilder:
         self.bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else self.eos
         self.pad = tokenizer.pad_token_id
 
-    def text_tokens(self, convs: list[Conversation], rng: np.random.Generator | None,
-                    for_inference: bool = False) -> tuple[list[int], list[bool]]:
+    def text_tokens(
+        self, convs: list[Conversation], rng: np.random.Generator | None, for_inference: bool = False
+    ) -> tuple[list[int], list[bool]]:
         ids: list[int] = []
         loss: list[bool] = []
         for ci, conv in enumerate(convs):
@@ -186,8 +193,13 @@ class ExampleBuilder:
                 loss += [is_answer] * len(msg)
         return ids, loss
 
-    def build(self, image: Image.Image, convs: list[Conversation], rng: np.random.Generator | None,
-              for_inference: bool = False) -> dict:
+    def build(
+        self,
+        image: Image.Image,
+        convs: list[Conversation],
+        rng: np.random.Generator | None,
+        for_inference: bool = False,
+    ) -> dict:
         img = preprocess_image(image, self.cfg, self.ids)
         text, text_loss = self.text_tokens(convs, rng, for_inference)
         ids = [self.bos] + img.tokens.tolist() + text
@@ -195,14 +207,14 @@ class ExampleBuilder:
         if len(ids) > self.max_seq_len:
             if 1 + len(img.tokens) >= self.max_seq_len:
                 raise ValueError(f"image takes {len(img.tokens)} tokens, more than max_seq_len {self.max_seq_len}")
-            ids, loss = ids[:self.max_seq_len], loss[:self.max_seq_len]
+            ids, loss = ids[: self.max_seq_len], loss[: self.max_seq_len]
         ids_arr = np.array(ids, np.int64)
         # Target at t is token t+1, counted only where token t+1 is part of an answer.
         targets = np.full(len(ids), IGNORE, np.int64)
         nxt = np.array(loss[1:], bool)
         targets[:-1][nxt] = ids_arr[1:][nxt]
         image_mask = np.zeros(len(ids), bool)
-        image_mask[1:1 + len(img.tokens)] = True
+        image_mask[1 : 1 + len(img.tokens)] = True
         pooled = np.where(img.pooled_idx >= 0, img.pooled_idx + 1, -1)  # +1 for the bos
         return {
             "input_ids": ids_arr,
@@ -237,7 +249,11 @@ def collate(examples: list[dict], pad_id: int) -> dict:
     for i, e in enumerate(examples):
         k = len(e["input_ids"])
         input_ids[i, :k], targets[i, :k], attn[i, :k], image_mask[i, :k] = (
-            e["input_ids"], e["targets"], True, e["image_mask"])
+            e["input_ids"],
+            e["targets"],
+            True,
+            e["image_mask"],
+        )
     crop_example = np.concatenate([np.full(len(e["crops"]), i, np.int64) for i, e in enumerate(examples)])
     pooled_idx = np.concatenate([e["pooled_idx"] for e in examples])
     feat_src, feat_dst = scatter_indices(pooled_idx, crop_example, length)

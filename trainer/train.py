@@ -119,15 +119,26 @@ def latest_checkpoint(out: Path) -> Path | None:
     return ckpts[-1] if ckpts else None
 
 
-def save_checkpoint(out: Path, model: VLM, opt, sched, step: int, batches: int, cfg: TrainConfig,
-                    world: int = 1) -> Path:
+def save_checkpoint(
+    out: Path, model: VLM, opt, sched, step: int, batches: int, cfg: TrainConfig, world: int = 1
+) -> Path:
     """Write to a temp dir, then rename, so a crash never leaves a half checkpoint as the latest."""
     final = out / "checkpoints" / f"step_{step:07d}"
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp / "model")
-    torch.save({"step": step, "batches": batches, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "rng": rng_state(), "train_config": dataclasses.asdict(cfg), "world_size": world}, tmp / STATE)
+    torch.save(
+        {
+            "step": step,
+            "batches": batches,
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "rng": rng_state(),
+            "train_config": dataclasses.asdict(cfg),
+            "world_size": world,
+        },
+        tmp / STATE,
+    )
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     done = sorted((p for p in final.parent.glob("step_*") if (p / STATE).exists()), key=lambda p: p.name)
@@ -136,8 +147,9 @@ def save_checkpoint(out: Path, model: VLM, opt, sched, step: int, batches: int, 
     return final
 
 
-def _time_budget(cfg: TrainConfig, step: int, first_step: int, t_start: float, device: torch.device,
-                 world: int) -> tuple[bool, int]:
+def _time_budget(
+    cfg: TrainConfig, step: int, first_step: int, t_start: float, device: torch.device, world: int
+) -> tuple[bool, int]:
     """(stop now?, estimated last step) for a time-limited run, agreed by all ranks so they stop together
     and keep identical LR schedules."""
     elapsed = time.time() - t_start
@@ -171,12 +183,16 @@ class FlopCounter:
         self.head = head.numel()
         self.lm = count(model.decoder.parameters()) - embed.numel() - (0 if head is embed else head.numel())
         img = model.cfg.image
-        self.patches, self.pooled = img.crop_patches ** 2, img.tokens_per_side ** 2
+        self.patches, self.pooled = img.crop_patches**2, img.tokens_per_side**2
 
     def __call__(self, batch: dict) -> float:
         crops = batch["crops"].shape[0]
-        return 6.0 * (self.vision * crops * self.patches + self.connector * crops * self.pooled
-                      + self.lm * int(batch["attention_mask"].sum()) + self.head * batch["loss_pos"].numel())
+        return 6.0 * (
+            self.vision * crops * self.patches
+            + self.connector * crops * self.pooled
+            + self.lm * int(batch["attention_mask"].sum())
+            + self.head * batch["loss_pos"].numel()
+        )
 
 
 def peak_flops(device: torch.device) -> float | None:
@@ -215,23 +231,38 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         set_rng_state(state["rng"])
         step, batches = state["step"], state["batches"]
         saved = state["train_config"]
-        if (saved["num_workers"], saved["batch_size"], state.get("world_size", 1)) != (cfg.num_workers, cfg.batch_size,
-                                                                                      world):
+        if (saved["num_workers"], saved["batch_size"], state.get("world_size", 1)) != (
+            cfg.num_workers,
+            cfg.batch_size,
+            world,
+        ):
             # The data position is counted in batches per reader: other readers or batch sizes replay a
             # different stream. Training goes on, but not as an exact continuation.
-            print("warning: num_workers, batch_size or world size changed since the checkpoint; "
-                  "the data order will not continue exactly")
+            print(
+                "warning: num_workers, batch_size or world size changed since the checkpoint; "
+                "the data order will not continue exactly"
+            )
 
     builder = ExampleBuilder(model.tokenizer, model_cfg.image, model_cfg.max_seq_len)
-    dataset = ShardDataset(build_sources(cfg.data, "train"), builder, cfg.batch_size, seed=cfg.seed, rank=rank,
-                           world_size=world, buffer=cfg.shuffle_buffer)
+    dataset = ShardDataset(
+        build_sources(cfg.data, "train"),
+        builder,
+        cfg.batch_size,
+        seed=cfg.seed,
+        rank=rank,
+        world_size=world,
+        buffer=cfg.shuffle_buffer,
+    )
     dataset.start_batch = batches
     batch_iter = iter(make_loader(dataset, cfg.num_workers, pin_memory=device.type == "cuda"))
 
     core = model
     if world > 1:
-        model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                        find_unused_parameters=core.has_unused_params())
+        model = DistributedDataParallel(
+            model,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=core.has_unused_params(),
+        )
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
     n_params = sum(p.numel() for p in core.parameters())
     peak = peak_flops(device)
@@ -239,8 +270,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
 
     if rank == 0:
         _trim_metrics(out / "metrics.jsonl", step)
-        (out / "run_config.json").write_text(json.dumps(
-            {"model": model_cfg.to_dict(), "train": dataclasses.asdict(cfg), "params": n_params}, indent=2))
+        (out / "run_config.json").write_text(
+            json.dumps({"model": model_cfg.to_dict(), "train": dataclasses.asdict(cfg), "params": n_params}, indent=2)
+        )
         threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
         print(f"params {n_params / 1e6:.1f}M on {device}{threads}; world {world}; starting at step {step}")
     bar = None
@@ -265,7 +297,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             flops += flops_per_batch(batch)
             batch = to_device(batch, device)
             sync = world == 1 or micro == cfg.grad_accum - 1
-            with (contextlib.nullcontext() if sync else model.no_sync()), autocast:
+            with contextlib.nullcontext() if sync else model.no_sync(), autocast:
                 result = model(batch)
                 (result["loss"] / cfg.grad_accum).backward()
             loss_sum += result["lm_loss"].detach()
@@ -290,10 +322,16 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             loss_value = loss_sum.item() / n_logged  # waits for the device, so the timing below is real
             now = time.time()
             dt = max(now - t_log, 1e-9)
-            row = {"step": step, "loss": loss_value, "grad_norm": float(grad_norm),
-                   "lr": sched.get_last_lr()[-1], "connector_lr": sched.get_last_lr()[0],
-                   "tokens_per_s": tokens * world / dt, "samples_per_s": samples * world / dt,
-                   "elapsed_s": now - t_start}
+            row = {
+                "step": step,
+                "loss": loss_value,
+                "grad_norm": float(grad_norm),
+                "lr": sched.get_last_lr()[-1],
+                "connector_lr": sched.get_last_lr()[0],
+                "tokens_per_s": tokens * world / dt,
+                "samples_per_s": samples * world / dt,
+                "elapsed_s": now - t_start,
+            }
             if core.cfg.bow_weight > 0:
                 row["aux_loss"] = aux_sum.item() / n_logged
             if peak:
@@ -303,8 +341,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                 with open(out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(row) + "\n")
                 if bar is not None:
-                    bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{row['tokens_per_s']:.0f}",
-                                    **({"mfu": f"{row['mfu']:.1%}"} if peak else {}))
+                    bar.set_postfix(
+                        loss=f"{loss_value:.3f}",
+                        tok_s=f"{row['tokens_per_s']:.0f}",
+                        **({"mfu": f"{row['mfu']:.1%}"} if peak else {}),
+                    )
             loss_sum.zero_()
             aux_sum.zero_()
             n_logged, tokens, samples, flops, t_log = 0, 0, 0, 0.0, time.time()
@@ -324,8 +365,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         if metrics:
             last = metrics[-1]
             mfu = f", MFU {last['mfu']:.1%}" if "mfu" in last else ""
-            print(f"done: step {step}, loss {last['loss']:.4f}, {last['tokens_per_s']:.0f} tokens/s, "
-                  f"{last['samples_per_s']:.1f} samples/s{mfu}; model in {out / 'final'}")
+            print(
+                f"done: step {step}, loss {last['loss']:.4f}, {last['tokens_per_s']:.0f} tokens/s, "
+                f"{last['samples_per_s']:.1f} samples/s{mfu}; model in {out / 'final'}"
+            )
     if world > 1:
         dist.barrier()
     return metrics

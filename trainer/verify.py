@@ -68,22 +68,32 @@ def plot_ablation(metrics: dict, out: Path) -> str | None:
 
 
 def write_report(out: Path, metrics: dict, samples: dict, info: dict) -> tuple[Path, bool]:
-    lines = ["# Learnability report", "", f"- data: `{info['data']}`", f"- config: `{info['config']}`",
-             f"- trained {info['steps']} steps in {info['train_minutes']:.1f} min on {info['device']}",
-             f"- evaluated on split `{info['eval_split']}`, up to {info['eval_examples']} rows per subset", ""]
+    lines = [
+        "# Learnability report",
+        "",
+        f"- data: `{info['data']}`",
+        f"- config: `{info['config']}`",
+        f"- trained {info['steps']} steps in {info['train_minutes']:.1f} min on {info['device']}",
+        f"- evaluated on split `{info['eval_split']}`, up to {info['eval_examples']} rows per subset",
+        "",
+    ]
     ok = True
     lines += ["## Checks", "", "| subset | check | value | target | pass |", "|---|---|---|---|---|"]
     for subset, m in sorted(metrics.items()):
         vision = m["loss"] < (1 - VISION_MARGIN) * m["loss_blank_images"]
         ok &= vision
-        lines.append(f"| {subset} | eval loss with images vs blanked images | {m['loss']:.3f} vs "
-                     f"{m['loss_blank_images']:.3f} | {VISION_MARGIN:.0%} lower | {'yes' if vision else 'NO'} |")
+        lines.append(
+            f"| {subset} | eval loss with images vs blanked images | {m['loss']:.3f} vs "
+            f"{m['loss_blank_images']:.3f} | {VISION_MARGIN:.0%} lower | {'yes' if vision else 'NO'} |"
+        )
         if subset in CHANCE and CHANCE[subset][0] in m:
             key, chance = CHANCE[subset]
             passed = m[key] >= CHANCE_FACTOR * chance
             ok &= passed
-            lines.append(f"| {subset} | {key} | {m[key]:.3f} | >= {CHANCE_FACTOR:g} x chance "
-                         f"({CHANCE_FACTOR * chance:.3f}) | {'yes' if passed else 'NO'} |")
+            lines.append(
+                f"| {subset} | {key} | {m[key]:.3f} | >= {CHANCE_FACTOR:g} x chance "
+                f"({CHANCE_FACTOR * chance:.3f}) | {'yes' if passed else 'NO'} |"
+            )
     lines += ["", "## Metrics", ""]
     for subset, m in sorted(metrics.items()):
         lines += [f"### {subset}", "", "| metric | value |", "|---|---|"]
@@ -105,15 +115,36 @@ def write_report(out: Path, metrics: dict, samples: dict, info: dict) -> tuple[P
     return path, ok
 
 
-def verify(data: list[str], minutes: float, config: str, out: str, eval_examples: int = 200,
-           batch_size: int = 8, num_workers: int = 1, seed: int = 0) -> tuple[Path, dict]:
+def verify(
+    data: list[str],
+    minutes: float,
+    config: str,
+    out: str,
+    eval_examples: int = 200,
+    batch_size: int = 8,
+    num_workers: int = 1,
+    seed: int = 0,
+) -> tuple[Path, dict]:
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_cfg, train_over = load_config(config)
-    cfg = TrainConfig(**{"batch_size": batch_size, "num_workers": num_workers, "log_every": 5, "lr": 1e-3,
-                         "connector_lr": 2e-3, "warmup": 30, "connector_warmup": 10, "seed": seed,
-                         "shuffle_buffer": 1024,
-                         **train_over, "data": data, "out": str(out_dir / "train"), "max_minutes": minutes})
+    cfg = TrainConfig(
+        **{
+            "batch_size": batch_size,
+            "num_workers": num_workers,
+            "log_every": 5,
+            "lr": 1e-3,
+            "connector_lr": 2e-3,
+            "warmup": 30,
+            "connector_warmup": 10,
+            "seed": seed,
+            "shuffle_buffer": 1024,
+            **train_over,
+            "data": data,
+            "out": str(out_dir / "train"),
+            "max_minutes": minutes,
+        }
+    )
     if "steps" not in train_over:
         cfg.steps = 10**7  # the time budget ends the run; the LR schedule follows the estimated end
     cfg.save_every = cfg.steps
@@ -132,8 +163,15 @@ def verify(data: list[str], minutes: float, config: str, out: str, eval_examples
     metrics, samples = evaluate(model, sources, batch_size=batch_size, max_examples=eval_examples, device=device)
     plot_losses(Path(cfg.out) / "metrics.jsonl", out_dir / "loss.png")
     plot_ablation(metrics, out_dir / "ablation.png")
-    info = {"data": " ".join(data), "config": config, "steps": rows[-1]["step"] if rows else 0,
-            "train_minutes": train_minutes, "device": device, "eval_split": split, "eval_examples": eval_examples}
+    info = {
+        "data": " ".join(data),
+        "config": config,
+        "steps": rows[-1]["step"] if rows else 0,
+        "train_minutes": train_minutes,
+        "device": device,
+        "eval_split": split,
+        "eval_examples": eval_examples,
+    }
     (out_dir / "metrics.json").write_text(json.dumps({"info": info, "metrics": metrics}, indent=2))
     (out_dir / "samples.json").write_text(json.dumps(samples, indent=2))
     report, ok = write_report(out_dir, metrics, samples, info)

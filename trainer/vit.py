@@ -39,8 +39,12 @@ class ConvStem(nn.Module):
             raise ValueError("the conv stem needs an even patch_size")
         c = channels
         self.net = nn.Sequential(
-            nn.Conv2d(3, c, 3, stride=2, padding=1), nn.GroupNorm(1, c), nn.GELU(),
-            nn.Conv2d(c, 2 * c, 3, stride=1, padding=1), nn.GroupNorm(1, 2 * c), nn.GELU(),
+            nn.Conv2d(3, c, 3, stride=2, padding=1),
+            nn.GroupNorm(1, c),
+            nn.GELU(),
+            nn.Conv2d(c, 2 * c, 3, stride=1, padding=1),
+            nn.GroupNorm(1, 2 * c),
+            nn.GELU(),
             nn.Conv2d(2 * c, width, patch_size // 2, stride=patch_size // 2),
         )
 
@@ -60,7 +64,7 @@ class ViT(nn.Module):
             self.patch_embed = nn.Conv2d(3, cfg.width, image.patch_size, stride=image.patch_size)
         else:
             raise ValueError(f"unknown ViT stem {cfg.stem!r}")
-        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches ** 2, cfg.width) * 0.02)
+        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches**2, cfg.width) * 0.02)
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
 
     @property
@@ -104,8 +108,10 @@ class HFVision(nn.Module):
         vcfg = self.model.config
         cfg.hf_config = vcfg.to_dict()
         if vcfg.image_size != image.base_size or vcfg.patch_size != image.patch_size:
-            raise ValueError(f"the vision model takes {vcfg.image_size}px / patch {vcfg.patch_size}; set "
-                             f"image.base_size and image.patch_size to match")
+            raise ValueError(
+                f"the vision model takes {vcfg.image_size}px / patch {vcfg.patch_size}; set "
+                f"image.base_size and image.patch_size to match"
+            )
         self.width = vcfg.hidden_size
 
     @property
@@ -133,14 +139,20 @@ class CNN(nn.Module):
         if 1 << stages != image.patch_size:
             raise ValueError("the CNN encoder needs a power-of-two patch_size (e.g. 16 with base_size 128)")
         self.cfg = cfg
-        chans = [min(cfg.width, 32 * 2 ** i) for i in range(stages - 1)] + [cfg.width]
+        chans = [min(cfg.width, 32 * 2**i) for i in range(stages - 1)] + [cfg.width]
         layers, c_in = [], 3
         for c in chans:
-            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(1, c), nn.GELU(),
-                       nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(1, c), nn.GELU()]
+            layers += [
+                nn.Conv2d(c_in, c, 3, stride=2, padding=1),
+                nn.GroupNorm(1, c),
+                nn.GELU(),
+                nn.Conv2d(c, c, 3, padding=1),
+                nn.GroupNorm(1, c),
+                nn.GELU(),
+            ]
             c_in = c
         self.net = nn.Sequential(*layers)
-        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches ** 2, cfg.width) * 0.02)
+        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches**2, cfg.width) * 0.02)
         self.used_depth = cfg.depth  # no unused blocks
 
     @property

@@ -57,9 +57,7 @@ def main() -> None:
     parser.add_argument("--format", default="jpeg", choices=["jpeg", "png"])
     parser.add_argument("--samples-per-face", type=int, default=16)
     args = parser.parse_args()
-    config = ClockConfig(
-        image_size=args.size, image_format=args.format, samples_per_face=args.samples_per_face
-    )
+    config = ClockConfig(image_size=args.size, image_format=args.format, samples_per_face=args.samples_per_face)
     bare_generate_throughput(32, config, seed=1)  # warm up imports, fonts and allocations
     rate = bare_generate_throughput(args.n, config)
     floor = encode_floor_throughput(max(50, args.n // 4), config)

@@ -25,9 +25,7 @@ class BodySpec:
         if self.bezel not in ("plain", "none"):
             parts.append(f"{self.bezel} bezel")
         if self.holder not in ("wall",):
-            parts.append(
-                f"on {self.holder}" if self.kind in ("wristwatch", "smartwatch") else f"with {self.holder}"
-            )
+            parts.append(f"on {self.holder}" if self.kind in ("wristwatch", "smartwatch") else f"with {self.holder}")
         if self.pushers:
             parts.append("chronograph pushers")
         if self.crown in ("onion", "guarded", "double"):

@@ -32,13 +32,10 @@ class ClockConfig:
             problems.append(f"image_size must be an integer, got {self.image_size!r}.")
         elif not MIN_IMAGE_SIZE <= self.image_size <= MAX_IMAGE_SIZE:
             problems.append(
-                f"image_size {self.image_size} is out of range: "
-                f"use {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} pixels."
+                f"image_size {self.image_size} is out of range: use {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} pixels."
             )
         if self.image_format not in IMAGE_FORMATS:
-            problems.append(
-                f"image_format {self.image_format!r} is unknown: use one of {', '.join(IMAGE_FORMATS)}."
-            )
+            problems.append(f"image_format {self.image_format!r} is unknown: use one of {', '.join(IMAGE_FORMATS)}.")
         if not isinstance(self.jpeg_quality, int) or not 1 <= self.jpeg_quality <= 100:
             problems.append(f"jpeg_quality {self.jpeg_quality!r} must be an integer from 1 to 100.")
         if not isinstance(self.png_compress_level, int) or not 0 <= self.png_compress_level <= 9:
@@ -59,10 +56,7 @@ class ClockConfig:
                 problems.append(f"{name} {value!r} must be a probability between 0 and 1.")
         if not isinstance(self.max_tilt_degrees, int | float) or not 0.0 <= self.max_tilt_degrees <= 60.0:
             problems.append(f"max_tilt_degrees {self.max_tilt_degrees!r} must be between 0 and 60.")
-        if (
-            not isinstance(self.max_rotation_degrees, int | float)
-            or not 0.0 <= self.max_rotation_degrees <= 180.0
-        ):
+        if not isinstance(self.max_rotation_degrees, int | float) or not 0.0 <= self.max_rotation_degrees <= 180.0:
             problems.append(f"max_rotation_degrees {self.max_rotation_degrees!r} must be between 0 and 180.")
         return problems
 

@@ -12,9 +12,7 @@ from .config import ClockConfig
 from .generator import ClockGenerator
 
 
-def contact_sheet(
-    seed: int, indices: list[int], columns: int, config: ClockConfig, tile: int = 224
-) -> Image.Image:
+def contact_sheet(seed: int, indices: list[int], columns: int, config: ClockConfig, tile: int = 224) -> Image.Image:
     generator = ClockGenerator(config)
     rows = (len(indices) + columns - 1) // columns
     sheet = Image.new("RGB", (columns * tile, rows * (tile + 14)), "white")
@@ -38,9 +36,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=36)
     parser.add_argument("--columns", type=int, default=6)
-    parser.add_argument(
-        "--stride", type=int, default=16, help="index step; 16 shows one sample per face by default"
-    )
+    parser.add_argument("--stride", type=int, default=16, help="index step; 16 shows one sample per face by default")
     parser.add_argument("--out", default="/tmp/clocks_contact_sheet.png")
     args = parser.parse_args()
     indices = [k * args.stride for k in range(args.count)]

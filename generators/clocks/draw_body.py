@@ -92,9 +92,7 @@ def draw_body_back(canvas: skia.Canvas, face: FaceSpec) -> None:
         _draw_rays(canvas, face)
     if body.bezel == "station":
         outline = case_outline(body)
-        canvas.drawRect(
-            skia.Rect(-14, -STRAP_LENGTH, 14, -outline.b + 10), metal_linear("steel", (-14, 0), (14, 0))
-        )
+        canvas.drawRect(skia.Rect(-14, -STRAP_LENGTH, 14, -outline.b + 10), metal_linear("steel", (-14, 0), (14, 0)))
 
 
 def draw_case(canvas: skia.Canvas, face: FaceSpec) -> None:
@@ -177,9 +175,7 @@ def _draw_strap(canvas: skia.Canvas, face: FaceSpec) -> None:
         canvas.restore()
 
 
-def _bracelet_links(
-    canvas: skia.Canvas, face: FaceSpec, width: float, near: float, far: float, sign: int
-) -> None:
+def _bracelet_links(canvas: skia.Canvas, face: FaceSpec, width: float, near: float, far: float, sign: int) -> None:
     light, base, dark = METALS[face.metal]
     edge = stroke(dark, 1.2, 0.8)
     y, step = near, 24.0
@@ -258,18 +254,14 @@ def _draw_crown(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
         guard.lineTo(x + 16, 12)
         guard.quadTo(x + 14, 20, x - 4, 26)
         guard.close()
-        guard = skia.Op(
-            guard, skia.Path().addRect(skia.Rect(x, -12, x + 40, 12)), skia.PathOp.kDifference_PathOp
-        )
+        guard = skia.Op(guard, skia.Path().addRect(skia.Rect(x, -12, x + 40, 12)), skia.PathOp.kDifference_PathOp)
         canvas.drawPath(guard, metal_linear(face.metal, (x, -26), (x, 26)))
     if body.pushers:
         for angle in (60, 120):
             canvas.save()
             canvas.rotate(angle - 90)
             px = outline.radius_at(angle) - 4
-            canvas.drawRoundRect(
-                skia.Rect(px, -6, px + 14, 6), 2, 2, metal_linear(face.metal, (0, -6), (0, 6))
-            )
+            canvas.drawRoundRect(skia.Rect(px, -6, px + 14, 6), 2, 2, metal_linear(face.metal, (0, -6), (0, 6)))
             canvas.restore()
 
 
@@ -286,9 +278,7 @@ def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
     bezel = body.bezel
     rng = np.random.default_rng(face.scene_seed + 1)
     if bezel in ("diver", "tachymeter"):
-        insert_colour = [(18, 18, 22), (20, 40, 100), (120, 20, 24), (20, 70, 40), (24, 24, 26)][
-            int(rng.integers(5))
-        ]
+        insert_colour = [(18, 18, 22), (20, 40, 100), (120, 20, 24), (20, 70, 40), (24, 24, 26)][int(rng.integers(5))]
         inner, outer = dial.grown(3), outline.grown(-5)
         canvas.drawPath(
             _ring(outer, inner), radial((0, 0), outer.a, [insert_colour, mix(insert_colour, (0, 0, 0), 0.4)])
@@ -341,9 +331,7 @@ def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
             canvas.drawCircle(x, y, 4.0, stroke(dark, 1.0))
             canvas.drawLine(x - 3, y - 1, x + 3, y + 1, stroke(dark, 1.2))
     elif bezel == "station":
-        canvas.drawPath(
-            outline.grown(-BEZEL_MARGIN["station"] + 5).path(), metal_sweep("steel", face.light_angle)
-        )
+        canvas.drawPath(outline.grown(-BEZEL_MARGIN["station"] + 5).path(), metal_sweep("steel", face.light_angle))
     # The bevel where the dial meets the case: dark on the far side, bright on the near side.
     canvas.drawPath(
         dial.grown(2.5).path(),
@@ -372,27 +360,15 @@ def _draw_pocket_bow(canvas: skia.Canvas, face: FaceSpec) -> None:
     edge = stroke(dark, 5.0)
     for k in range(40):
         t = k / 39
-        x = (
-            (1 - t) ** 3 * start[0]
-            + 3 * (1 - t) ** 2 * t * c1[0]
-            + 3 * (1 - t) * t**2 * c2[0]
-            + t**3 * end[0]
-        )
-        y = (
-            (1 - t) ** 3 * start[1]
-            + 3 * (1 - t) ** 2 * t * c1[1]
-            + 3 * (1 - t) * t**2 * c2[1]
-            + t**3 * end[1]
-        )
+        x = (1 - t) ** 3 * start[0] + 3 * (1 - t) ** 2 * t * c1[0] + 3 * (1 - t) * t**2 * c2[0] + t**3 * end[0]
+        y = (1 - t) ** 3 * start[1] + 3 * (1 - t) ** 2 * t * c1[1] + 3 * (1 - t) * t**2 * c2[1] + t**3 * end[1]
         rect = skia.Rect(x - 7, y - 4, x + 7, y + 4) if k % 2 else skia.Rect(x - 4, y - 2, x + 4, y + 2)
         canvas.drawOval(rect, edge)
         canvas.drawOval(rect, link)
     canvas.drawCircle(0, top - 44, 24, stroke(dark, 8.0))
     canvas.drawCircle(0, top - 44, 24, stroke(base, 5.0))
     canvas.drawRect(skia.Rect(-7, top - 20, 7, top + 4), metal_linear(face.metal, (-7, 0), (7, 0)))
-    canvas.drawRoundRect(
-        skia.Rect(-13, top - 30, 13, top - 14), 4, 4, metal_linear(face.metal, (-13, 0), (13, 0))
-    )
+    canvas.drawRoundRect(skia.Rect(-13, top - 30, 13, top - 14), 4, 4, metal_linear(face.metal, (-13, 0), (13, 0)))
 
 
 def _draw_pendulum_box(canvas: skia.Canvas, face: FaceSpec) -> None:
@@ -443,20 +419,14 @@ def _draw_arch(canvas: skia.Canvas, face: FaceSpec) -> None:
     path.lineTo(2.0 * a, b + 20)
     path.close()
     canvas.drawPath(path, metal_linear("wood", (-2 * a, -b), (2 * a, b)))
-    canvas.drawRect(
-        skia.Rect(-2.1 * a, b + 14, 2.1 * a, b + 34), metal_linear(face.metal, (0, b + 14), (0, b + 34))
-    )
+    canvas.drawRect(skia.Rect(-2.1 * a, b + 14, 2.1 * a, b + 34), metal_linear(face.metal, (0, b + 14), (0, b + 34)))
 
 
 def _draw_base(canvas: skia.Canvas, face: FaceSpec) -> None:
     outline = case_outline(face.body)
     a, b = outline.a, outline.b
-    canvas.drawRect(
-        skia.Rect(-0.5 * a, b - 20, 0.5 * a, b + 30), metal_linear(face.metal, (-0.5 * a, 0), (0.5 * a, 0))
-    )
-    canvas.drawRoundRect(
-        skia.Rect(-1.0 * a, b + 24, 1.0 * a, b + 44), 6, 6, metal_linear(face.metal, (-a, 0), (a, 0))
-    )
+    canvas.drawRect(skia.Rect(-0.5 * a, b - 20, 0.5 * a, b + 30), metal_linear(face.metal, (-0.5 * a, 0), (0.5 * a, 0)))
+    canvas.drawRoundRect(skia.Rect(-1.0 * a, b + 24, 1.0 * a, b + 44), 6, 6, metal_linear(face.metal, (-a, 0), (a, 0)))
 
 
 def _draw_rays(canvas: skia.Canvas, face: FaceSpec) -> None:

@@ -265,9 +265,7 @@ def _draw_subdial(canvas: skia.Canvas, face: FaceSpec, angle: float) -> None:
     canvas.save()
     canvas.translate(cx, cy)
     canvas.rotate(hand_angle)
-    canvas.drawLine(
-        0, 3, 0, -SUBDIAL_RADIUS + 4, stroke(face.accent if rng.random() < 0.5 else face.ink, 1.6)
-    )
+    canvas.drawLine(0, 3, 0, -SUBDIAL_RADIUS + 4, stroke(face.accent if rng.random() < 0.5 else face.ink, 1.6))
     canvas.restore()
     canvas.drawCircle(cx, cy, 2.2, fill(face.ink))
 

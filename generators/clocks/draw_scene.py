@@ -41,9 +41,7 @@ def draw_background(canvas: skia.Canvas, face: FaceSpec, size: int) -> None:
         _marble(canvas, rng, size)
     elif kind == "wall":
         tone = WALL_TONES[int(rng.integers(len(WALL_TONES)))]
-        canvas.drawPaint(
-            linear((0, 0), (0, size), [mix(tone, (255, 255, 255), 0.15), mix(tone, (0, 0, 0), 0.2)])
-        )
+        canvas.drawPaint(linear((0, 0), (0, size), [mix(tone, (255, 255, 255), 0.15), mix(tone, (0, 0, 0), 0.2)]))
     elif kind == "desk":
         _desk(canvas, rng, a, size)
     else:

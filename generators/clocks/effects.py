@@ -14,9 +14,7 @@ def make_noise_tile(size: int) -> skia.Image:
     alpha = np.clip(np.abs(values) * 90, 0, 255).astype(np.uint8)
     white = np.where(values > 0, alpha, 0).astype(np.uint8)  # premultiplied: colour never exceeds alpha
     pixels = np.dstack([white, white, white, alpha])
-    image = skia.Image.fromarray(
-        pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType
-    )
+    image = skia.Image.fromarray(pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     # Redraw into native pixel order once, so per-sample blending takes skia's fast path.
     surface = skia.Surface.MakeRaster(skia.ImageInfo.MakeN32Premul(side, side))
     surface.getCanvas().clear(skia.ColorTRANSPARENT)

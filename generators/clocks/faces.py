@@ -149,10 +149,7 @@ class FaceSpec:
             self.numerals, f"{self.numerals.replace('_', ' ')} numerals"
         )
         texture = "" if self.dial_texture == "plain" else f" {self.dial_texture}"
-        return (
-            f"{self.metal} {self.body.name}, {self.dial_family}{texture} dial, {numerals}, "
-            f"{self.hand_style} hands"
-        )
+        return f"{self.metal} {self.body.name}, {self.dial_family}{texture} dial, {numerals}, {self.hand_style} hands"
 
     @property
     def features(self) -> dict[str, str]:
@@ -203,9 +200,7 @@ def _camera(rng: np.random.Generator, config: ClockConfig, body: BodySpec) -> Ca
     tilt = config.max_tilt_degrees * strength
     rotation = config.max_rotation_degrees * float(rng.triangular(-1, 0, 1))
     fill = (
-        float(rng.uniform(0.62, 0.88))
-        if body.kind in ("wristwatch", "smartwatch")
-        else float(rng.uniform(0.55, 0.8))
+        float(rng.uniform(0.62, 0.88)) if body.kind in ("wristwatch", "smartwatch") else float(rng.uniform(0.55, 0.8))
     )
     return Camera(
         tilt_x=float(rng.uniform(-tilt, tilt)),
@@ -244,9 +239,7 @@ def sample_face(rng: np.random.Generator, config: ClockConfig) -> FaceSpec:
     if not wrist and chance(rng, 0.6):
         dial_family = pick(rng, ["white", "cream", "white", "black"])  # wall clocks are mostly plain white
     dial_colour = jitter(rng, pick(rng, DIAL_COLOURS[dial_family]), 8)
-    dial_texture = pick(
-        rng, DIAL_TEXTURES, [30, 14, 12, 7, 6, 5, 8, 3] if wrist else [60, 3, 5, 2, 4, 3, 8, 1]
-    )
+    dial_texture = pick(rng, DIAL_TEXTURES, [30, 14, 12, 7, 6, 5, 8, 3] if wrist else [60, 3, 5, 2, 4, 3, 8, 1])
     light_dial = luminance(dial_colour) > 0.55
     ink = pick(rng, DARK_INK) if light_dial else pick(rng, LIGHT_INK + [LUME])
 

@@ -145,9 +145,7 @@ class ClockGenerator:
         hands = build_hands(spec, self.config.debug_hand_colours)
         return FaceLayers(spec, under, over, matrix, hands, shadow_paint, shadow_offset(spec))
 
-    def _draw_under_layer(
-        self, canvas: skia.Canvas, spec: FaceSpec, matrix: skia.Matrix, effects: bool
-    ) -> None:
+    def _draw_under_layer(self, canvas: skia.Canvas, spec: FaceSpec, matrix: skia.Matrix, effects: bool) -> None:
         if self.config.debug_hand_colours:
             canvas.clear(skia.ColorSetRGB(128, 128, 128))  # no background colour can be mistaken for a hand
         else:
@@ -194,15 +192,8 @@ class ClockGenerator:
         canvas.restore()
 
     def generate(self, seed: int, index: int) -> ClockSample:
-        if (
-            not isinstance(seed, int | np.integer)
-            or not isinstance(index, int | np.integer)
-            or seed < 0
-            or index < 0
-        ):
-            raise ValueError(
-                f"seed and index must be non-negative integers, got seed={seed!r} index={index!r}"
-            )
+        if not isinstance(seed, int | np.integer) or not isinstance(index, int | np.integer) or seed < 0 or index < 0:
+            raise ValueError(f"seed and index must be non-negative integers, got seed={seed!r} index={index!r}")
         seed, index = int(seed), int(index)  # numpy integers from a pipeline become plain ints in the labels
         config = self.config
         size = config.image_size
@@ -240,9 +231,7 @@ class ClockGenerator:
                 jitter_exposure(self._surface, rng)
                 exposure = "jittered"
             draw_noise(canvas, self._noise, spec.noise_strength, rng)
-            noise = (
-                "none" if spec.noise_strength <= 0 else "light" if spec.noise_strength < 0.045 else "heavy"
-            )
+            noise = "none" if spec.noise_strength <= 0 else "light" if spec.noise_strength < 0.045 else "heavy"
             if chance(rng, config.blur_probability):
                 blur = "strong" if chance(rng, 0.35) else "mild"
                 blur_surface(self._surface, blur)

@@ -29,9 +29,7 @@ def draw_crystal(canvas: skia.Canvas, face: FaceSpec) -> None:
     )
     canvas.drawPath(crescent, _fade((lx, ly), 0.55 * strength))
     # A soft diagonal sheen across the whole crystal.
-    canvas.drawPaint(
-        radial((lx * 70, ly * 70), 140, [(255, 255, 255), (255, 255, 255)], [0.16 * strength, 0.0])
-    )
+    canvas.drawPaint(radial((lx * 70, ly * 70), 140, [(255, 255, 255), (255, 255, 255)], [0.16 * strength, 0.0]))
     canvas.restore()
 
 

@@ -53,9 +53,9 @@ def hand_outline(style: str, length: float, width: float) -> tuple[skia.Path, sk
     L, w = length, width
     tail = 0.14 * L
     if style == "baton":
-        return skia.Path().addRoundRect(
-            skia.Rect(-w / 2, -L, w / 2, tail), w / 3, w / 3
-        ), skia.Path().addRect(skia.Rect(-w / 4, -L + w, w / 4, -0.25 * L))
+        return skia.Path().addRoundRect(skia.Rect(-w / 2, -L, w / 2, tail), w / 3, w / 3), skia.Path().addRect(
+            skia.Rect(-w / 4, -L + w, w / 4, -0.25 * L)
+        )
     if style == "sword":
         outline = _poly(
             [
@@ -93,9 +93,7 @@ def hand_outline(style: str, length: float, width: float) -> tuple[skia.Path, sk
             [(0, tail), (0, -L), (w * 0.6, -0.05 * L)]
         )
     if style == "skeleton":
-        outline = _poly(
-            [(-w * 0.55, tail), (-w * 0.55, -0.8 * L), (0, -L), (w * 0.55, -0.8 * L), (w * 0.55, tail)]
-        )
+        outline = _poly([(-w * 0.55, tail), (-w * 0.55, -0.8 * L), (0, -L), (w * 0.55, -0.8 * L), (w * 0.55, tail)])
         hole = _poly(
             [
                 (-w * 0.2, -0.12 * L),
@@ -129,17 +127,13 @@ def hand_outline(style: str, length: float, width: float) -> tuple[skia.Path, sk
         spade.close()
         return _union(shaft, spade), None
     if style == "pencil":
-        return _poly(
-            [(-w * 0.4, tail), (-w * 0.4, -0.86 * L), (0, -L), (w * 0.4, -0.86 * L), (w * 0.4, tail)]
-        ), None
+        return _poly([(-w * 0.4, tail), (-w * 0.4, -0.86 * L), (0, -L), (w * 0.4, -0.86 * L), (w * 0.4, tail)]), None
     if style == "syringe":
         shaft = skia.Path().addRect(skia.Rect(-w * 0.16, -L, w * 0.16, tail))
         barrel = skia.Path().addRect(skia.Rect(-w * 0.5, -0.8 * L, w * 0.5, -0.3 * L))
         return _union(shaft, barrel), skia.Path().addRect(skia.Rect(-w * 0.3, -0.76 * L, w * 0.3, -0.34 * L))
     if style == "alpha":
-        return _poly(
-            [(-w * 0.2, tail), (-w * 0.55, -0.3 * L), (0, -L), (w * 0.55, -0.3 * L), (w * 0.2, tail)]
-        ), None
+        return _poly([(-w * 0.2, tail), (-w * 0.55, -0.3 * L), (0, -L), (w * 0.55, -0.3 * L), (w * 0.2, tail)]), None
     raise ValueError(f"unknown hand style {style!r}")
 
 
@@ -155,9 +149,7 @@ def _main_hand(face: FaceSpec, style: str, length: float, width: float, debug_rg
             [colour(light), colour(base), colour(dark), colour(dark)],
             [0.0, 0.48, 0.52, 1.0],
         )
-        return Hand(
-            [(outline, skia.Paint(AntiAlias=True, Shader=shader)), (outline, stroke(dark, 0.6))], outline
-        )
+        return Hand([(outline, skia.Paint(AntiAlias=True, Shader=shader)), (outline, stroke(dark, 0.6))], outline)
     layers = [(outline, fill(face.hand_colour))]
     if inner is not None and style == "dauphine":
         layers.append((inner, fill(mix(face.hand_colour, (0, 0, 0), 0.35))))  # the faceted half in shade
@@ -196,9 +188,7 @@ def build_hands(face: FaceSpec, debug_colours: bool) -> HandSet:
     minute_length = 0.84 * radius
     # The hour hand stays clearly shorter, so people (and models) can tell the two apart.
     hour_length = 0.56 * radius
-    hour = _main_hand(
-        face, face.hand_style, hour_length, hour_width, DEBUG_COLOURS["hour"] if debug_colours else None
-    )
+    hour = _main_hand(face, face.hand_style, hour_length, hour_width, DEBUG_COLOURS["hour"] if debug_colours else None)
     minute = _main_hand(
         face,
         face.hand_style,

@@ -16,9 +16,7 @@ def fill(rgb: RGB, alpha: float = 1.0, antialias: bool = True) -> skia.Paint:
 
 
 def stroke(rgb: RGB, width: float, alpha: float = 1.0, cap=skia.Paint.kButt_Cap) -> skia.Paint:
-    paint = skia.Paint(
-        AntiAlias=True, Color=colour(rgb, alpha), Style=skia.Paint.kStroke_Style, StrokeWidth=width
-    )
+    paint = skia.Paint(AntiAlias=True, Color=colour(rgb, alpha), Style=skia.Paint.kStroke_Style, StrokeWidth=width)
     paint.setStrokeCap(cap)
     return paint
 
@@ -29,12 +27,8 @@ def blurred(rgb: RGB, alpha: float, sigma: float) -> skia.Paint:
     return paint
 
 
-def linear(
-    p0: tuple[float, float], p1: tuple[float, float], colours: list[RGB], alpha: float = 1.0
-) -> skia.Paint:
-    shader = skia.GradientShader.MakeLinear(
-        [skia.Point(*p0), skia.Point(*p1)], [colour(c, alpha) for c in colours]
-    )
+def linear(p0: tuple[float, float], p1: tuple[float, float], colours: list[RGB], alpha: float = 1.0) -> skia.Paint:
+    shader = skia.GradientShader.MakeLinear([skia.Point(*p0), skia.Point(*p1)], [colour(c, alpha) for c in colours])
     return skia.Paint(AntiAlias=True, Shader=shader)
 
 

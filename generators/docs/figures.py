@@ -21,11 +21,25 @@ def _charts(*names: str) -> tuple[FigureType, ...]:
 
 FIGURE_TYPES: dict[str, tuple[FigureType, ...]] = {
     "matplotlib": _charts(
-        "bar chart", "horizontal bar chart", "line chart", "pie chart", "scatter plot", "stacked bar chart",
-        "histogram", "area chart", "grouped bar chart", "donut chart",
+        "bar chart",
+        "horizontal bar chart",
+        "line chart",
+        "pie chart",
+        "scatter plot",
+        "stacked bar chart",
+        "histogram",
+        "area chart",
+        "grouped bar chart",
+        "donut chart",
     ),
     "plotly": _charts(
-        "bar chart", "line chart", "pie chart", "scatter plot", "funnel chart", "bubble chart", "area chart",
+        "bar chart",
+        "line chart",
+        "pie chart",
+        "scatter plot",
+        "funnel chart",
+        "bubble chart",
+        "area chart",
         "grouped bar chart",
     ),
     "vegalite": _charts("bar chart", "line chart", "scatter plot", "area chart", "heatmap", "pie chart"),
@@ -53,7 +67,14 @@ FIGURE_TYPES: dict[str, tuple[FigureType, ...]] = {
     ),
     "graphviz": tuple(
         FigureType(n, "diagrams", "csv")
-        for n in ("flowchart", "organisation chart", "process diagram", "dependency graph", "decision tree",
-                  "family tree", "state machine")
+        for n in (
+            "flowchart",
+            "organisation chart",
+            "process diagram",
+            "dependency graph",
+            "decision tree",
+            "family tree",
+            "state machine",
+        )
     ),
 }

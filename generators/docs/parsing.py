@@ -8,8 +8,19 @@ import re
 
 FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
 MERMAID_STARTS = (
-    "flowchart", "graph", "sequenceDiagram", "classDiagram", "stateDiagram", "erDiagram", "gantt", "pie",
-    "mindmap", "journey", "timeline", "quadrantChart", "gitGraph",
+    "flowchart",
+    "graph",
+    "sequenceDiagram",
+    "classDiagram",
+    "stateDiagram",
+    "erDiagram",
+    "gantt",
+    "pie",
+    "mindmap",
+    "journey",
+    "timeline",
+    "quadrantChart",
+    "gitGraph",
 )
 MAX_DATA_CHARS = 4000
 # Values of the prompts' format examples: a reply that reuses them copied the example instead of inventing data.
@@ -178,7 +189,7 @@ def extract_code(text: str, renderer: str) -> str:
         code = _between(body, re.compile(r"<!DOCTYPE html|<html", re.IGNORECASE), "</html>")
         fragment = re.search(r"<(?:body|div|table|h[1-6]|p|ul|ol|section|header)\b", body, re.IGNORECASE)
         if code is None and fragment:  # a bare fragment: wrap it so the browser gets a whole page
-            code = f"<!DOCTYPE html>\n<html><body>\n{body[fragment.start():]}\n</body></html>"
+            code = f"<!DOCTYPE html>\n<html><body>\n{body[fragment.start() :]}\n</body></html>"
     elif renderer == "mermaid":
         starts = "|".join(MERMAID_STARTS)
         match = re.search(rf"^\s*(?:{starts})\b", body, re.MULTILINE)

@@ -52,7 +52,7 @@ def code_messages(
     persona: str, figure_type: str, topic: str, data: str, code_instructions: str
 ) -> tuple[ChatMessage, ...]:
     content = (
-        f"Make a {figure_type} about \"{topic}\" for {persona[0].lower() + persona[1:]}.\n"
+        f'Make a {figure_type} about "{topic}" for {persona[0].lower() + persona[1:]}.\n'
         f"Use exactly this data:\n{data}\n\n{code_instructions}\nReply with the code only."
     )
     return (ChatMessage("user", content),)
@@ -68,14 +68,9 @@ def code_request(
     )
 
 
-def repair_messages(
-    messages: tuple[ChatMessage, ...], code: str, problem: str
-) -> tuple[ChatMessage, ...]:
+def repair_messages(messages: tuple[ChatMessage, ...], code: str, problem: str) -> tuple[ChatMessage, ...]:
     """The conversation so far, the failed code as the model's turn, and the error to fix."""
-    fix = (
-        f"That did not work: {problem[:600]}\n"
-        "Fix it. Reply with the complete corrected code only."
-    )
+    fix = f"That did not work: {problem[:600]}\nFix it. Reply with the complete corrected code only."
     return (*messages, ChatMessage("assistant", code), ChatMessage("user", fix))
 
 
@@ -83,13 +78,13 @@ def qa_request(
     key: str, figure_type: str, topic: str, data: str, code: str, max_new_tokens: int, seed: int
 ) -> LLMRequest:
     content = (
-        f"A {figure_type} about \"{topic}\" was drawn from this data:\n{data}\n\n"
+        f'A {figure_type} about "{topic}" was drawn from this data:\n{data}\n\n'
         f"and this code:\n{code[:QA_CODE_CHARS]}\n\n"
         "Write questions a reader could answer by looking at the figure, each followed by its answer, in "
         "exactly this format:\nQ: question\nA: answer\n\n"
         "Write 5 questions whose answers are a short value copied from the data, 2 multiple-choice questions "
         "that list options (A), (B), (C), (D) with the correct option as the answer, 1 yes/no question, "
         "1 question asking to summarise the figure answered in one sentence, and 1 question the figure "
-        "cannot answer, answered \"unanswerable\"."
+        'cannot answer, answered "unanswerable".'
     )
     return _request(key, content, max_new_tokens, 0.5, seed)

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 KINDS = ("short", "multiple_choice", "yes_no", "summary", "unanswerable")
-UNANSWERABLE = re.compile(r"^(unanswerable|cannot be (determined|answered)|not (shown|available|answerable))\b",
-                          re.IGNORECASE)
+UNANSWERABLE = re.compile(
+    r"^(unanswerable|cannot be (determined|answered)|not (shown|available|answerable))\b", re.IGNORECASE
+)
 PLACEHOLDERS = {"question", "answer", "short value", "...", "(a)", "option"}
 SHORT_WORDS = 4  # answers up to this many words must be found in the data or code
 SUMMARY_WORDS = 8  # answers this long are summaries, not extractive
@@ -29,9 +30,7 @@ def normalise(text: str) -> str:
 def classify(question: str, answer: str) -> str:
     if UNANSWERABLE.match(answer.strip()):
         return "unanswerable"
-    if re.search(r"\(\s*[A-D]\s*\)|^\s*[A-D][).]", question, re.MULTILINE) and re.match(
-        r"^\s*\(?[A-D]\b", answer
-    ):
+    if re.search(r"\(\s*[A-D]\s*\)|^\s*[A-D][).]", question, re.MULTILINE) and re.match(r"^\s*\(?[A-D]\b", answer):
         return "multiple_choice"
     if normalise(answer) in ("yes", "no"):
         return "yes_no"

@@ -224,11 +224,7 @@ def _explain(
         return code, "memory"
     if code == -signal.SIGXCPU or (code == -signal.SIGKILL and "cpu" in last.lower()):
         return code, "cpu time limit"
-    if (
-        code == -signal.SIGXFSZ
-        or max(stdout_size, stderr_size) >= limits.file_bytes
-        or "File too large" in last
-    ):
+    if code == -signal.SIGXFSZ or max(stdout_size, stderr_size) >= limits.file_bytes or "File too large" in last:
         return code, "output too large"
     if code == 0:
         return 0, ""
@@ -262,8 +258,7 @@ def run_sandboxed(
     caps = capabilities()
     if not caps.namespaces and os.environ.get("PIXMO_SANDBOX_ALLOW_WEAK") != "1":
         raise SandboxUnavailable(
-            "no namespace isolation here (unshare failed); set PIXMO_SANDBOX_ALLOW_WEAK=1 "
-            "to run with rlimits only"
+            "no namespace isolation here (unshare failed); set PIXMO_SANDBOX_ALLOW_WEAK=1 to run with rlimits only"
         )
     start = time.monotonic()
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=_sandbox_base()))
@@ -285,9 +280,7 @@ def run_sandboxed(
         full_env.update({k: v.replace("{workdir}", str(workdir)) for k, v in (env or {}).items()})
         exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0], path=full_env["PATH"])
         if exe is None:
-            return SandboxResult(
-                False, None, f"command not found: {argv[0]}", "", "", isolation=caps.describe()
-            )
+            return SandboxResult(False, None, f"command not found: {argv[0]}", "", "", isolation=caps.describe())
         config = {
             "argv": [exe, *argv[1:]],
             "env": full_env,

@@ -77,8 +77,13 @@ class DocsExample:
     def fail(self, stage: str, reason: str, **details: Any) -> None:
         plan = self.plan
         self.failure = StageFailure(
-            stage, reason, renderer=plan.renderer, config=plan.figure.config, figure_type=plan.figure.name,
-            attempts=list(self.attempts), **details,
+            stage,
+            reason,
+            renderer=plan.renderer,
+            config=plan.figure.config,
+            figure_type=plan.figure.name,
+            attempts=list(self.attempts),
+            **details,
         )
 
 
@@ -158,8 +163,13 @@ class DocsStageRunner:
         alive = [e for e in examples if e.alive]
         requests = [
             prompts.data_request(
-                e.plan.key, e.plan.persona, e.plan.figure.name, e.topic, e.plan.figure.data_format,
-                self.settings.data_tokens, self._seed("data", e),
+                e.plan.key,
+                e.plan.persona,
+                e.plan.figure.name,
+                e.topic,
+                e.plan.figure.data_format,
+                self.settings.data_tokens,
+                self._seed("data", e),
             )
             for e in alive
         ]
@@ -183,7 +193,10 @@ class DocsStageRunner:
                 return
             requests = [
                 prompts.code_request(
-                    e.plan.key, e.messages, self.settings.code_tokens, self.settings.code_temperature,
+                    e.plan.key,
+                    e.messages,
+                    self.settings.code_tokens,
+                    self.settings.code_temperature,
                     self._seed(f"code-{attempt}", e),
                 )
                 for e in pending

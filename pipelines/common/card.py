@@ -19,8 +19,7 @@ def render_card(
     config_lines = [f"  - split: {split}\n    path: {split}/*.parquet" for split in splits]
     front = "---\nconfigs:\n- config_name: default\n  data_files:\n" + "\n".join(config_lines) + "\n---\n"
     counts = "\n".join(
-        f"| {split} | {s['rows']} | {s['shards']} | {s['bytes'] / 1e6:.1f} MB |"
-        for split, s in splits.items()
+        f"| {split} | {s['rows']} | {s['shards']} | {s['bytes'] / 1e6:.1f} MB |" for split, s in splits.items()
     )
     stages = ", ".join(f"{stage}: {n}" for stage, n in manifest["rejected_by_stage"].items()) or "none"
     plot_lines = "\n".join(f"![{name}](stats/{name})" for name in plots)

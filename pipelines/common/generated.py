@@ -86,9 +86,7 @@ class WriteGeneratedShard(beam.DoFn):
         paths = shard_paths(self.staging_dir, task)
         if FileSystems.exists(paths["stats"]) and FileSystems.exists(paths["shard"]):
             stats = json.loads(read_bytes(paths["stats"]))
-            write_bytes_atomically(
-                paths["progress"], json.dumps({"done": len(task), "total": len(task)}).encode()
-            )
+            write_bytes_atomically(paths["progress"], json.dumps({"done": len(task), "total": len(task)}).encode())
             yield dict(stats, resumed=True)
             return
         start = time.perf_counter()
@@ -106,9 +104,7 @@ class WriteGeneratedShard(beam.DoFn):
                 problems = self.validate(row)
                 if problems:
                     dead.append(
-                        rejected(
-                            self.subset, row.get("example_id", str(index)), "validate", "; ".join(problems)
-                        )
+                        rejected(self.subset, row.get("example_id", str(index)), "validate", "; ".join(problems))
                     )
                 else:
                     rows.append(row)

@@ -34,9 +34,7 @@ def add_common_arguments(
         default=default_num_examples,
         help="How many examples to make (default: %(default)s). Ignored when --splits gives exact counts.",
     )
-    group.add_argument(
-        "--seed", type=int, default=0, help="Every random choice derives from it (default: 0)."
-    )
+    group.add_argument("--seed", type=int, default=0, help="Every random choice derives from it (default: 0).")
     group.add_argument(
         "--splits",
         default=default_splits,
@@ -49,16 +47,10 @@ def add_common_arguments(
         default=None,
         help="Shards for the largest split (default: by --rows-per-shard).",
     )
-    group.add_argument(
-        "--rows-per-shard", type=int, default=2000, help="Target rows per shard (default: 2000)."
-    )
-    group.add_argument(
-        "--preview-rows", type=int, default=36, help="Sample rows shown in preview.html (default: 36)."
-    )
+    group.add_argument("--rows-per-shard", type=int, default=2000, help="Target rows per shard (default: 2000).")
+    group.add_argument("--preview-rows", type=int, default=36, help="Sample rows shown in preview.html (default: 36).")
     run = parser.add_argument_group("running")
-    run.add_argument(
-        "--workers", type=int, default=0, help="Local worker processes (default: 0 = one per CPU core)."
-    )
+    run.add_argument("--workers", type=int, default=0, help="Local worker processes (default: 0 = one per CPU core).")
     run.add_argument(
         "--restart",
         action="store_true",

@@ -17,9 +17,7 @@ def _save(fig: "plt.Figure") -> bytes:
     return buffer.getvalue()
 
 
-def bar_png(
-    labels: Sequence[str], counts: Sequence[int], title: str, xlabel: str, horizontal: bool = False
-) -> bytes:
+def bar_png(labels: Sequence[str], counts: Sequence[int], title: str, xlabel: str, horizontal: bool = False) -> bytes:
     height = max(3.0, 0.22 * len(labels)) if horizontal else 3.5
     fig, ax = plt.subplots(figsize=(8, height))
     if horizontal:
@@ -61,7 +59,7 @@ def bar_grid_png(groups: dict[str, dict[str, int]], title: str, columns: int = 4
     names = sorted(groups)
     rows = max(1, -(-len(names) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.6 * rows), squeeze=False)
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes.flat, names, strict=False):
         counts = sorted(groups[name].items(), key=lambda kv: -kv[1])[:top]

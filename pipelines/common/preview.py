@@ -33,9 +33,7 @@ td:first-child {{ color: #666; white-space: nowrap; }}
 
 def _card(item: PreviewItem) -> str:
     src = f"data:{item.image_mime};base64,{base64.b64encode(item.image).decode()}"
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in item.fields.items()
-    )
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in item.fields.items())
     qa = "".join(
         f'<div class="qa"><div class="q">Q: {html.escape(q)}</div><div class="a">A: {html.escape(a)}</div></div>'
         for q, a in item.qa
@@ -52,9 +50,7 @@ def _card(item: PreviewItem) -> str:
     )
 
 
-def render_preview(
-    title: str, intro: str, items: list[PreviewItem], top_rejects: list[tuple[str, int]]
-) -> bytes:
+def render_preview(title: str, intro: str, items: list[PreviewItem], top_rejects: list[tuple[str, int]]) -> bytes:
     if top_rejects:
         lines = "".join(f"<tr><td>{n}</td><td>{html.escape(reason)}</td></tr>" for reason, n in top_rejects)
         rejects = f'<h2>Most common rejections</h2><table class="rejects">{lines}</table>'

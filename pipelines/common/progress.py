@@ -57,9 +57,7 @@ def format_line(label: str, done: int, total: int, elapsed_s: float) -> str:
     rate = done / elapsed_s if elapsed_s > 0 else 0.0
     pct = 100.0 * done / total if total else 100.0
     eta = f"{(total - done) / rate:.0f}s" if rate > 0 and done < total else "-"
-    return (
-        f"{label}: {done}/{total} examples ({pct:.0f}%), {rate:.1f} ex/s, {elapsed_s:.0f}s elapsed, ETA {eta}"
-    )
+    return f"{label}: {done}/{total} examples ({pct:.0f}%), {rate:.1f} ex/s, {elapsed_s:.0f}s elapsed, ETA {eta}"
 
 
 class ProgressMonitor:
@@ -91,9 +89,7 @@ class ProgressMonitor:
         last_printed = ""
         last_time = 0.0
         while not self._stop.wait(self.interval_s):
-            line = format_line(
-                self.label, read_done(self.progress_dir), self.total, time.monotonic() - self._start
-            )
+            line = format_line(self.label, read_done(self.progress_dir), self.total, time.monotonic() - self._start)
             if self._tty:
                 self.stream.write("\r" + line + "   ")
                 self.stream.flush()

@@ -51,9 +51,7 @@ def from_exception(subset: str, input_ref: str, stage: str, error: BaseException
     if isinstance(error, RejectedExample):
         return rejected(subset, input_ref, error.stage, error.reason, **error.details)
     frames = traceback.format_exception(type(error), error, error.__traceback__)
-    return rejected(
-        subset, input_ref, stage, f"{type(error).__name__}: {error}", traceback="".join(frames)[-2000:]
-    )
+    return rejected(subset, input_ref, stage, f"{type(error).__name__}: {error}", traceback="".join(frames)[-2000:])
 
 
 def to_jsonl(records: list[Rejected]) -> bytes:

@@ -51,9 +51,7 @@ def _expected_total(subset: Subset, args: argparse.Namespace) -> int | None:
     return SplitSpec.parse(args.splits).total(args.num_examples)
 
 
-def run_subset(
-    subset: Subset, args: argparse.Namespace, beam_args: list[str], out: TextIO | None = None
-) -> RunResult:
+def run_subset(subset: Subset, args: argparse.Namespace, beam_args: list[str], out: TextIO | None = None) -> RunResult:
     out = out or sys.stdout
     started = time.perf_counter()
     options, runner = pipeline_options(beam_args, args.workers)
@@ -95,9 +93,7 @@ def run_subset(
     staging.publish()
     _print_summary(subset, staging.final_dir, manifest, out)
     if manifest["rows"] == 0:
-        print(
-            f"{subset.name}: ERROR - every example was rejected; see {staging.final_dir}/_rejected/", file=out
-        )
+        print(f"{subset.name}: ERROR - every example was rejected; see {staging.final_dir}/_rejected/", file=out)
         return RunResult(subset.name, staging.final_dir, manifest, 1)
     return RunResult(subset.name, staging.final_dir, manifest, 0)
 
@@ -121,9 +117,7 @@ def _finish(
     table = _read_columns([p for files in shard_files.values() for p in files], subset.stats_columns)
     stats_dir = staging.path("stats")
     plots = subset.plot_stats(table, stats_dir) if table.num_rows or subset.plots_without_rows else []
-    write_bytes_atomically(
-        join(stats_dir, "shards.json"), json.dumps(shard_stats, indent=1, sort_keys=True).encode()
-    )
+    write_bytes_atomically(join(stats_dir, "shards.json"), json.dumps(shard_stats, indent=1, sort_keys=True).encode())
     ensure_dir(staging.path("_rejected"))  # present even when empty, so nobody wonders where it went
 
     top_rejects = _top_rejections(staging)

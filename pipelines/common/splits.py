@@ -26,9 +26,7 @@ class SplitSpec:
             name, sep, value = part.strip().partition("=")
             name = name.strip()
             if not sep or not name:
-                raise ValueError(
-                    f"--splits: {part.strip()!r} is not NAME=VALUE (e.g. train=0.98,validation=0.02)"
-                )
+                raise ValueError(f"--splits: {part.strip()!r} is not NAME=VALUE (e.g. train=0.98,validation=0.02)")
             if not name.replace("_", "").replace("-", "").isalnum():
                 raise ValueError(f"--splits: split name {name!r} must be letters, digits, - or _")
             if name in names:

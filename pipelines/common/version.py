@@ -23,9 +23,7 @@ def code_version() -> str:
 
 def _git(args: list[str]) -> str:
     try:
-        out = subprocess.run(
-            ["git", "-C", REPO_ROOT, *args], capture_output=True, text=True, timeout=10, check=True
-        )
+        out = subprocess.run(["git", "-C", REPO_ROOT, *args], capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip()

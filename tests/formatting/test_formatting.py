@@ -14,8 +14,7 @@ def test_single_point_text():
 
 def test_multi_points_sorted_left_to_right_one_decimal():
     text = points_to_text([(55.56, 1.0), (10.04, 20.0), (30.0, 2.26)], "cups")
-    assert text == ('<points x1="10.0" y1="20.0" x2="30.0" y2="2.3" x3="55.6" y3="1.0" alt="cups">'
-                    "cups</points>")
+    assert text == ('<points x1="10.0" y1="20.0" x2="30.0" y2="2.3" x3="55.6" y3="1.0" alt="cups">cups</points>')
 
 
 def test_ties_sorted_by_y():
@@ -78,8 +77,11 @@ def test_render_roles_and_spacing():
     conv = Conversation(["What time is it?", "The time shown is 3:02 PM", "Sure?", "Yes"], "clocks")
     rng = np.random.default_rng(0)
     assert render(conv, rng) == [
-        "User: clocks: What time is it? Assistant:", " The time shown is 3:02 PM", " User: Sure? Assistant:",
-        " Yes"]
+        "User: clocks: What time is it? Assistant:",
+        " The time shown is 3:02 PM",
+        " User: Sure? Assistant:",
+        " Yes",
+    ]
     assert render(conv, rng, first=False)[0].startswith(" User: clocks:")
     assert render(conv, rng, for_inference=True)[-1] == " User: Sure? Assistant:"
 
@@ -121,8 +123,9 @@ def test_text_subsets():
         format_row({"messages": ["q"]}, rng, RowContext("capqa"))
     (conv,) = format_row({"question": "Why?", "answer": "Because."}, rng, RowContext("ama"))
     assert conv.messages == ["Why?", "Because."] and conv.style == "user_qa"
-    convs = format_row({"questions": {"question": ["a?", "b?"], "answer": ["1", "2"]}}, rng,
-                       RowContext("docs", config="charts"))
+    convs = format_row(
+        {"questions": {"question": ["a?", "b?"], "answer": ["1", "2"]}}, rng, RowContext("docs", config="charts")
+    )
     assert [c.messages for c in convs] == [["a?", "1"], ["b?", "2"]]
     assert convs[0].style == "pixmo_docs_charts"
     with pytest.raises(KeyError):

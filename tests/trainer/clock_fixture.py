@@ -26,12 +26,16 @@ def draw_clock(hour: int, minute: int, width: int, height: int, rng: np.random.G
     d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(240, 240, 230), outline=(20, 20, 20), width=2)
     for k in range(12):
         a = math.radians(k * 30)
-        d.line([cx + 0.85 * r * math.sin(a), cy - 0.85 * r * math.cos(a),
-                cx + r * math.sin(a), cy - r * math.cos(a)], fill=(0, 0, 0), width=2)
+        d.line(
+            [cx + 0.85 * r * math.sin(a), cy - 0.85 * r * math.cos(a), cx + r * math.sin(a), cy - r * math.cos(a)],
+            fill=(0, 0, 0),
+            width=2,
+        )
     for angle, length, width_px in ((30 * (hour % 12) + 0.5 * minute, 0.5, 5), (6 * minute, 0.85, 2)):
         a = math.radians(angle)
-        d.line([cx, cy, cx + length * r * math.sin(a), cy - length * r * math.cos(a)], fill=(10, 10, 10),
-               width=width_px)
+        d.line(
+            [cx, cy, cx + length * r * math.sin(a), cy - length * r * math.cos(a)], fill=(10, 10, 10), width=width_px
+        )
     return img
 
 
@@ -45,24 +49,39 @@ def clock_rows(n: int, seed: int, sizes: tuple[int, int] = (48, 96)) -> list[dic
         draw_clock(hour, minute, w, h, rng).save(buf, format="PNG")
         data = buf.getvalue()
         text = clock_time_text(hour, minute)
-        rows.append({
-            "example_id": f"clock-{seed}-{i}",
-            "image": {"bytes": data, "path": f"clock-{seed}-{i}.png"},
-            "image_sha256": hashlib.sha256(data).hexdigest(),
-            "text": text,
-            "question": CLOCK_QUESTIONS[int(rng.integers(len(CLOCK_QUESTIONS)))],
-            "answer": text,
-            "hour": hour, "minute": minute, "second": second,
-            "watch_time": f"{hour:02d}:{minute:02d}:{second:02d}",
-            "watchface_id": "fixture",
-            "shows_seconds": False, "hour_visible": True, "minute_visible": True, "second_visible": False,
-            "hour_angle": 30.0 * (hour % 12) + 0.5 * minute, "minute_angle": 6.0 * minute, "second_angle": 6.0 * second,
-        })
+        rows.append(
+            {
+                "example_id": f"clock-{seed}-{i}",
+                "image": {"bytes": data, "path": f"clock-{seed}-{i}.png"},
+                "image_sha256": hashlib.sha256(data).hexdigest(),
+                "text": text,
+                "question": CLOCK_QUESTIONS[int(rng.integers(len(CLOCK_QUESTIONS)))],
+                "answer": text,
+                "hour": hour,
+                "minute": minute,
+                "second": second,
+                "watch_time": f"{hour:02d}:{minute:02d}:{second:02d}",
+                "watchface_id": "fixture",
+                "shows_seconds": False,
+                "hour_visible": True,
+                "minute_visible": True,
+                "second_visible": False,
+                "hour_angle": 30.0 * (hour % 12) + 0.5 * minute,
+                "minute_angle": 6.0 * minute,
+                "second_angle": 6.0 * second,
+            }
+        )
     return rows
 
 
-def write_clock_shards(root: Path, splits: dict[str, int], shards: int = 2, rows_per_group: int = 4,
-                       seed: int = 0, sizes: tuple[int, int] = (48, 96)) -> Path:
+def write_clock_shards(
+    root: Path,
+    splits: dict[str, int],
+    shards: int = 2,
+    rows_per_group: int = 4,
+    seed: int = 0,
+    sizes: tuple[int, int] = (48, 96),
+) -> Path:
     """root/clocks/SPLIT/part-SSSSS-of-NNNNN.parquet with `splits[SPLIT]` rows in `shards` files."""
     for si, (split, n) in enumerate(splits.items()):
         rows = clock_rows(n, seed * 100 + si, sizes)
@@ -72,6 +91,10 @@ def write_clock_shards(root: Path, splits: dict[str, int], shards: int = 2, rows
             part = rows[k::shards]
             table = pa.Table.from_pylist(part)
             assert table.schema.field("image").type == IMAGE
-            pq.write_table(table, folder / f"part-{k:05d}-of-{shards:05d}.parquet", compression="zstd",
-                           row_group_size=rows_per_group)
+            pq.write_table(
+                table,
+                folder / f"part-{k:05d}-of-{shards:05d}.parquet",
+                compression="zstd",
+                row_group_size=rows_per_group,
+            )
     return Path(root)

@@ -25,10 +25,12 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    corpus = CLOCK_QUESTIONS + [f"User: clocks: The time shown is {h}:{m:02d} AM PM Assistant:"
-                                for h in range(1, 13) for m in range(0, 60, 7)]
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    corpus = CLOCK_QUESTIONS + [
+        f"User: clocks: The time shown is {h}:{m:02d} AM PM Assistant:" for h in range(1, 13) for m in range(0, 60, 7)
+    ]
     tok.train_from_iterator(corpus, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
     out = tmp_path_factory.mktemp("tok")

@@ -45,8 +45,15 @@ def write_count_shard(root: Path, n: int) -> None:
     for i in range(n):
         buf = io.BytesIO()
         Image.new("RGB", (40, 30), (i, 0, 0)).save(buf, format="PNG")
-        rows.append({"example_id": f"c{i}", "image": {"bytes": buf.getvalue(), "path": f"c{i}.png"},
-                     "label": "dots", "count": i % 3, "points": {"x": [10.0] * (i % 3), "y": [5.0] * (i % 3)}})
+        rows.append(
+            {
+                "example_id": f"c{i}",
+                "image": {"bytes": buf.getvalue(), "path": f"c{i}.png"},
+                "label": "dots",
+                "count": i % 3,
+                "points": {"x": [10.0] * (i % 3), "y": [5.0] * (i % 3)},
+            }
+        )
     pq.write_table(pa.Table.from_pylist(rows), folder / "part-00000-of-00001.parquet", row_group_size=5)
 
 
@@ -93,8 +100,9 @@ def test_batches_carry_formatted_clocks(clock_shards, builder, tokenizer):
 
 
 def test_finite_split_reads_everything_once(clock_shards, builder):
-    ds = ShardDataset(build_sources([str(clock_shards)], "validation"), builder, batch_size=3, infinite=False,
-                      shuffle=False)
+    ds = ShardDataset(
+        build_sources([str(clock_shards)], "validation"), builder, batch_size=3, infinite=False, shuffle=False
+    )
     ids = [m["example_id"] for b in ds for m in b["meta"]]
     assert len(ids) == 8 and len(set(ids)) == 8
 

@@ -31,8 +31,10 @@ def test_parse_clock_and_scores():
 
 
 def test_parse_count():
-    assert parse_count('Counting the <points x1="1.0" y1="2.0" x2="3.0" y2="4.0" alt="a">a</points> shows a '
-                       "total of 2.") == 2
+    assert (
+        parse_count('Counting the <points x1="1.0" y1="2.0" x2="3.0" y2="4.0" alt="a">a</points> shows a total of 2.')
+        == 2
+    )
     assert parse_count("There are none.") == 0
     assert parse_count("I see seven dogs") == 7
     assert parse_count("3 cats and 4 dogs") == 4
@@ -56,8 +58,7 @@ def test_evaluate_tiny_model(clock_shards, tiny_tokenizer_dir):
 
     tok = add_layout_tokens(AutoTokenizer.from_pretrained(tiny_tokenizer_dir))
     model = VLM(preset("tiny"), tok)
-    metrics, samples = evaluate(model, build_sources([str(clock_shards)], "validation"), batch_size=3,
-                                max_examples=5)
+    metrics, samples = evaluate(model, build_sources([str(clock_shards)], "validation"), batch_size=3, max_examples=5)
     m = metrics["clocks"]
     assert m["n"] == 5 and m["loss"] > 0 and m["loss_blank_images"] > 0
     assert 0.0 <= m["hour_correct"] <= 1.0
@@ -69,10 +70,20 @@ def test_verify_writes_a_report(clock_shards, tiny_tokenizer_dir, tmp_path):
     from trainer.verify import verify
 
     cfg = tmp_path / "tiny.json"
-    cfg.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
-                               "train": {"num_workers": 0, "steps": 6}}))
-    report, metrics = verify([str(clock_shards)], minutes=0.2, config=str(cfg), out=str(tmp_path / "v"),
-                             eval_examples=4, batch_size=4, num_workers=0)
+    cfg.write_text(
+        json.dumps(
+            {"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)}, "train": {"num_workers": 0, "steps": 6}}
+        )
+    )
+    report, metrics = verify(
+        [str(clock_shards)],
+        minutes=0.2,
+        config=str(cfg),
+        out=str(tmp_path / "v"),
+        eval_examples=4,
+        batch_size=4,
+        num_workers=0,
+    )
     text = report.read_text()
     assert "hour_correct" in text and "blanked images" in text and "Overall:" in text
     assert (tmp_path / "v" / "loss.png").exists() and (tmp_path / "v" / "ablation.png").exists()

@@ -45,8 +45,9 @@ def test_conv_stem_keeps_one_token_per_patch():
     assert vit(torch.randn(2, 3, 56, 56)).shape == (2, 16, 16)
     assert vit.patch_embed(torch.randn(1, 3, 56, 56)).shape == (1, 16, 4, 4)
     with pytest.raises(ValueError):
-        ViT(VisionConfig(width=16, depth=1, heads=2, stem="conv"), ImageConfig(base_size=60, patch_size=15,
-                                                                               max_crops=0))
+        ViT(
+            VisionConfig(width=16, depth=1, heads=2, stem="conv"), ImageConfig(base_size=60, patch_size=15, max_crops=0)
+        )
 
 
 def _batch(tok, cfg):
@@ -98,10 +99,15 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
     from trainer.train import main
 
     cfg = tmp_path / "bow.json"
-    cfg.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir), "bow_weight": 0.5,
-                                                           "image": {"max_crops": 0}},
-                               "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4,
-                                         "threads": 1}}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "preset": "tiny",
+                "model": {"tokenizer": str(tiny_tokenizer_dir), "bow_weight": 0.5, "image": {"max_crops": 0}},
+                "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4, "threads": 1},
+            }
+        )
+    )
     out = tmp_path / "run"
     main(["--data", str(clock_shards), "--config", str(cfg), "--out", str(out), "--no-progress", "--steps", "2"])
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -24,12 +24,15 @@ def tokenizer(tiny_tokenizer_dir):
 
 def make_batch(tok, cfg: ModelConfig, for_inference: bool = False, sizes=((70, 50), (40, 90))):
     builder = ExampleBuilder(tok, cfg.image, cfg.max_seq_len)
-    convs = [[Conversation(["What time is it?", "The time shown is 3:02 PM"], "clocks")],
-             [Conversation(["Time?", "The time shown is 11:59 AM"], "clocks")]]
+    convs = [
+        [Conversation(["What time is it?", "The time shown is 3:02 PM"], "clocks")],
+        [Conversation(["Time?", "The time shown is 11:59 AM"], "clocks")],
+    ]
     rng = np.random.default_rng(0)
     images = [Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for w, h in sizes]
-    return collate([builder.build(im, c, None, for_inference) for im, c in zip(images, convs, strict=True)],
-                   tok.pad_token_id)
+    return collate(
+        [builder.build(im, c, None, for_inference) for im, c in zip(images, convs, strict=True)], tok.pad_token_id
+    )
 
 
 def tiny_model(tok, **over) -> VLM:
@@ -102,11 +105,17 @@ def test_generate_matches_step_by_step_greedy(tokenizer):
     gen = model.generate(batch, max_new_tokens=4)
     for i in range(2):
         n = int(batch["attention_mask"][i].sum())
-        one = {k: v[i : i + 1, :n] if k in ("input_ids", "targets", "attention_mask", "image_mask") else v
-               for k, v in batch.items()}
+        one = {
+            k: v[i : i + 1, :n] if k in ("input_ids", "targets", "attention_mask", "image_mask") else v
+            for k, v in batch.items()
+        }
         keep = batch["crop_example"] == i
-        one.update(crops=batch["crops"][keep], patch_mask=batch["patch_mask"][keep],
-                   pooled_idx=batch["pooled_idx"][keep], crop_example=torch.zeros(int(keep.sum()), dtype=torch.long))
+        one.update(
+            crops=batch["crops"][keep],
+            patch_mask=batch["patch_mask"][keep],
+            pooled_idx=batch["pooled_idx"][keep],
+            crop_example=torch.zeros(int(keep.sum()), dtype=torch.long),
+        )
         ref = model.generate(one, max_new_tokens=4)[0]
         assert gen[i] == ref
 
@@ -130,11 +139,18 @@ def test_hf_vision_and_hf_decoder_dirs(tokenizer, tmp_path, family):
     prefix = {"siglip": "Siglip", "clip": "CLIP"}[family]
     vision_cls = getattr(transformers, f"{prefix}VisionModel")
     vision_cfg = getattr(transformers, f"{prefix}VisionConfig")(
-        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=56,
-        patch_size=14)
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=56, patch_size=14
+    )
     vision_cls(vision_cfg).save_pretrained(tmp_path / "vision")  # CLIP adds a CLS token we must drop
-    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer) - 4, hidden_size=32, intermediate_size=64,
-                                 num_hidden_layers=2, num_attention_heads=2)).save_pretrained(tmp_path / "llama")
+    LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer) - 4,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+        )
+    ).save_pretrained(tmp_path / "llama")
     cfg = preset("tiny")
     cfg.vision = VisionConfig(kind="hf", hf_path=str(tmp_path / "vision"), feature_layers=(-1, 1))
     cfg.decoder = DecoderConfig(kind="hf", path=str(tmp_path / "llama"))

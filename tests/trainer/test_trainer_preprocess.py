@@ -28,8 +28,10 @@ def test_resize_and_pad_keeps_aspect():
     assert mask.sum() == 56 * 28 and mask[28, :].all() and not mask[0, :].any()
 
 
-@pytest.mark.parametrize("size,margins,max_crops", [((120, 60), (2, 2), 6), ((57, 300), (2, 2), 4),
-                                                      ((80, 80), (0, 0), 1), ((250, 250), (2, 4), 9)])
+@pytest.mark.parametrize(
+    "size,margins,max_crops",
+    [((120, 60), (2, 2), 6), ((57, 300), (2, 2), 4), ((80, 80), (0, 0), 1), ((250, 250), (2, 4), 9)],
+)
 def test_high_res_tokens_tile_the_image_once(size, margins, max_crops):
     cfg = ImageConfig(base_size=112, patch_size=14, max_crops=max_crops, overlap_margins=margins)
     out = preprocess_image(Image.new("RGB", size, (10, 200, 30)), cfg, IDS)

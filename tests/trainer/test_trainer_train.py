@@ -10,9 +10,15 @@ from trainer.train import LRSchedule, latest_checkpoint, main
 @pytest.fixture()
 def config_file(tmp_path, tiny_tokenizer_dir):
     path = tmp_path / "tiny.json"
-    path.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
-                                "train": {"batch_size": 4, "num_workers": 0, "log_every": 1,
-                                          "shuffle_buffer": 4, "threads": 1}}))  # fixed: exact resume
+    path.write_text(
+        json.dumps(
+            {
+                "preset": "tiny",
+                "model": {"tokenizer": str(tiny_tokenizer_dir)},
+                "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4, "threads": 1},
+            }
+        )
+    )  # fixed: exact resume
     return path
 
 
@@ -73,9 +79,28 @@ def test_ddp_two_processes(config_file, clock_shards, tmp_path):
     out = tmp_path / "ddp"
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
-           "-m", "trainer.train", "--data", str(clock_shards), "--config", str(config_file), "--out", str(out),
-           "--steps", "3", "--log-every", "1", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "trainer.train",
+        "--data",
+        str(clock_shards),
+        "--config",
+        str(config_file),
+        "--out",
+        str(out),
+        "--steps",
+        "3",
+        "--log-every",
+        "1",
+        "--no-progress",
+    ]
     subprocess.run(cmd, check=True, cwd=repo, env=env, timeout=300, capture_output=True)
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
@@ -98,10 +123,30 @@ def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
 
     shards = write_clock_shards(tmp_path / "s", {"train": 8}, shards=1, rows_per_group=8)
     cfg = tmp_path / "c.json"
-    cfg.write_text(json.dumps({"preset": "tiny", "model": {"tokenizer": str(tiny_tokenizer_dir)},
-                               "train": {"batch_size": 8, "num_workers": 0, "log_every": 10, "shuffle_buffer": 1}}))
-    run(cfg, shards, tmp_path / "r", "--steps", "100", "--lr", "6e-3", "--connector-lr", "6e-3", "--warmup", "10",
-        "--save-every", "1000")
+    cfg.write_text(
+        json.dumps(
+            {
+                "preset": "tiny",
+                "model": {"tokenizer": str(tiny_tokenizer_dir)},
+                "train": {"batch_size": 8, "num_workers": 0, "log_every": 10, "shuffle_buffer": 1},
+            }
+        )
+    )
+    run(
+        cfg,
+        shards,
+        tmp_path / "r",
+        "--steps",
+        "100",
+        "--lr",
+        "6e-3",
+        "--connector-lr",
+        "6e-3",
+        "--warmup",
+        "10",
+        "--save-every",
+        "1000",
+    )
     losses = [json.loads(x)["loss"] for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert losses[-1] < 0.2 * losses[0]
     model = VLM.from_pretrained(tmp_path / "r" / "final")

@@ -90,9 +90,7 @@ class Renderer:
         except RenderError as e:
             return RenderResult(ok=False, error=str(e), seconds=time.monotonic() - start)
         except Exception as e:  # a renderer bug or a crashed browser must not kill the worker either
-            return RenderResult(
-                ok=False, error=f"{type(e).__name__}: {e}"[:500], seconds=time.monotonic() - start
-            )
+            return RenderResult(ok=False, error=f"{type(e).__name__}: {e}"[:500], seconds=time.monotonic() - start)
         return RenderResult(ok=True, png=png, seconds=time.monotonic() - start)
 
     def __enter__(self) -> Renderer:

@@ -30,7 +30,5 @@ class GraphvizRenderer(Renderer):
             limits=limits_for(timeout_s),
         )
         if not res.ok and res.reason.startswith("exit code"):
-            raise RenderError(
-                f"dot failed: {res.stderr.strip().splitlines()[0][:300] if res.stderr else res.reason}"
-            )
+            raise RenderError(f"dot failed: {res.stderr.strip().splitlines()[0][:300] if res.stderr else res.reason}")
         return raise_for(res, "output.png")

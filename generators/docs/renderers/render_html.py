@@ -55,9 +55,7 @@ def screenshot_html(host: BrowserHost, html: str, timeout_s: float) -> bytes:
     try:
         page.set_content(html, wait_until="load", timeout=timeout_ms)
         # Playwright evaluates in an isolated world, which works even with page JavaScript disabled.
-        width, height = page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-        )
+        width, height = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
         clip = {
             "x": 0,
             "y": 0,

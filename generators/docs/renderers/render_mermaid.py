@@ -53,8 +53,7 @@ def mermaid_js_path() -> Path:
     path = Path(os.environ.get("PIXMO_MERMAID_JS") or REPO_ROOT / "node_modules/mermaid/dist/mermaid.min.js")
     if not path.is_file():
         raise FileNotFoundError(
-            f"mermaid.min.js not found at {path}: run `npm install mermaid` in the repo "
-            "root or set PIXMO_MERMAID_JS"
+            f"mermaid.min.js not found at {path}: run `npm install mermaid` in the repo root or set PIXMO_MERMAID_JS"
         )
     return path
 
@@ -63,9 +62,7 @@ def _page(host: BrowserHost) -> Any:
     page = host.pages.get("mermaid")
     if page is None or page.is_closed() or getattr(page, "_pixmo_uses", 0) >= RECYCLE_AFTER:
         host.drop_page("mermaid")
-        context = host.browser.new_context(
-            viewport={"width": 1024, "height": 768}, offline=True, device_scale_factor=2
-        )
+        context = host.browser.new_context(viewport={"width": 1024, "height": 768}, offline=True, device_scale_factor=2)
         block_all_requests(context)
         page = context.new_page()
         page.set_content(

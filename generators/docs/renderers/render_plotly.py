@@ -41,9 +41,7 @@ def start_kaleido_server() -> None:
                 path=offline_chromium(), mathjax=False, timeout=KALEIDO_TIMEOUT_S, silence_warnings=True
             )
             # The browser starts lazily on the first figure; pay that now, not in the first render.
-            kaleido.calc_fig_sync(
-                {"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10}
-            )
+            kaleido.calc_fig_sync({"data": [], "layout": {}}, opts={"format": "png", "width": 10, "height": 10})
         _server_users += 1
 
 
@@ -125,8 +123,7 @@ class PlotlyRenderer(Renderer):
         raw = raise_for(
             res,
             "figure.json",
-            "no image produced: the code never exported a figure "
-            "(fig.write_image / fig.show) and defines no `fig`",
+            "no image produced: the code never exported a figure (fig.write_image / fig.show) and defines no `fig`",
         )
         try:
             figure = json.loads(raw)

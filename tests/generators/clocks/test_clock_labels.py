@@ -65,9 +65,7 @@ def test_times_cover_the_day_uniformly():
     for counts in (hours, minutes, seconds):
         expected = count / len(counts)
         assert np.all(np.abs(counts - expected) < 0.2 * expected)
-    assert (
-        len({(t.hour, t.minute, t.second) for t in times}) > 0.55 * count
-    )  # second resolution, not coarse steps
+    assert len({(t.hour, t.minute, t.second) for t in times}) > 0.55 * count  # second resolution, not coarse steps
 
 
 def test_labels_match_the_time_stream():

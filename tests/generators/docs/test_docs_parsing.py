@@ -64,13 +64,21 @@ def test_json_is_extracted_validated_and_cut_off_json_is_named():
     [
         ("graphviz", "Here:\ndigraph G {\n a -> b;\n}\nDone.", "digraph G", "}"),
         ("vegalite", 'Spec: {"mark": "bar"} ok', '{"mark"', "}"),
-        ("latex", "x\n\\documentclass{article}\\begin{document}Hi\\end{document}\ntrailing", "\\documentclass",
-         "\\end{document}"),
+        (
+            "latex",
+            "x\n\\documentclass{article}\\begin{document}Hi\\end{document}\ntrailing",
+            "\\documentclass",
+            "\\end{document}",
+        ),
         ("html", "<!DOCTYPE html><html><body>x</body></html> bye", "<!DOCTYPE html>", "</html>"),
         ("html", "<table><tr><td>1</td></tr></table>", "<!DOCTYPE html>", "</html>"),
         ("mermaid", "```mermaid\nflowchart TD\n A-->B\n```", "flowchart TD", "A-->B"),
-        ("matplotlib", "```python\nimport matplotlib.pyplot as plt\nplt.plot([1])\n```", "import matplotlib",
-         "plt.plot([1])"),
+        (
+            "matplotlib",
+            "```python\nimport matplotlib.pyplot as plt\nplt.plot([1])\n```",
+            "import matplotlib",
+            "plt.plot([1])",
+        ),
     ],
 )
 def test_extract_code_cuts_to_the_language(renderer, reply, starts, ends):

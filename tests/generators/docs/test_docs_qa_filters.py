@@ -25,7 +25,9 @@ def test_filter_keeps_grounded_answers_and_says_why_it_drops():
     ]
     kept, dropped = filter_qa(pairs, DATA, "")
     assert [(p.answer, p.kind) for p in kept] == [
-        ("1,800", "short"), ("yes", "yes_no"), ("unanswerable", "unanswerable")
+        ("1,800", "short"),
+        ("yes", "yes_no"),
+        ("unanswerable", "unanswerable"),
     ]
     assert [d["reason"] for d in dropped] == [
         "duplicate question",

@@ -14,9 +14,7 @@ from generators.docs.renderers import RENDERERS, RenderResult, get_renderer
 from generators.docs.renderers.examples import GOOD
 from generators.docs.sandbox import capabilities
 
-pytestmark = pytest.mark.skipif(
-    not capabilities().namespaces, reason="no namespace isolation on this machine"
-)
+pytestmark = pytest.mark.skipif(not capabilities().namespaces, reason="no namespace isolation on this machine")
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +103,7 @@ def test_latex_cannot_read_system_files(renderers):
 def test_latex_shell_escape_is_off(renderers, tmp_path):
     marker = tmp_path / "pwned"
     doc = (
-        "\\documentclass{article}\n\\begin{document}\nx"
-        f"\\immediate\\write18{{touch {marker}}}\n\\end{{document}}\n"
+        f"\\documentclass{{article}}\n\\begin{{document}}\nx\\immediate\\write18{{touch {marker}}}\n\\end{{document}}\n"
     )
     renderers["latex"].render(doc)
     assert not marker.exists()

@@ -130,9 +130,7 @@ def test_cannot_write_outside_its_directory(tmp_path):
 
 
 def test_symlinked_output_is_not_followed():
-    res = run_python(
-        "import os\nos.symlink('/etc/passwd', 'output.png')", collect=["output.png"], limits=FAST
-    )
+    res = run_python("import os\nos.symlink('/etc/passwd', 'output.png')", collect=["output.png"], limits=FAST)
     assert res.ok, res.reason
     assert res.outputs == {}
 
@@ -176,9 +174,7 @@ def test_printing_gigabytes_is_capped():
 
 
 def test_large_file_is_capped():
-    res = run_python(
-        "open('big.bin', 'wb').write(b'x' * (64 << 20))", limits=Limits(wall_s=3, file_bytes=4 << 20)
-    )
+    res = run_python("open('big.bin', 'wb').write(b'x' * (64 << 20))", limits=Limits(wall_s=3, file_bytes=4 << 20))
     assert not res.ok
     assert res.files.get("big.bin", 0) <= 4 << 20
 
@@ -187,9 +183,7 @@ def test_runs_commands():
     res = run_sandboxed(["sh", "-c", "echo hi > a.txt; cat a.txt"], collect=["a.txt"], limits=FAST)
     assert res.ok, res.reason
     assert res.outputs["a.txt"] == b"hi\n"
-    assert (
-        run_sandboxed(["no-such-command-xyz"], limits=FAST).reason == "command not found: no-such-command-xyz"
-    )
+    assert run_sandboxed(["no-such-command-xyz"], limits=FAST).reason == "command not found: no-such-command-xyz"
 
 
 def test_failing_command_reports_exit_code():
