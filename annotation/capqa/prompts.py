@@ -1,18 +1,27 @@
-"""The CapQA prompt: one question-answer pair per call, each call steered to a different aspect of the image.
+"""The CapQA prompts: the model first asks one question about a named aspect of the image, then answers it.
 
-PixMo-CapQA prompts a text-only LLM with a caption and asks for a conversation about the image. One pair per call,
-with a named focus, is what a small model can follow (asked for a whole conversation at once, SmolLM2-135M repeats
-one question); the conversation is the kept pairs in focus order.
+PixMo-CapQA prompts a text-only LLM with a caption and has it ask and answer its own questions. A small model
+asked for a whole conversation at once repeats one question; asked for a question and its answer in one reply,
+SmolLM2-135M mostly stops after the question. So each pair takes two calls: ask (one question about one focus),
+then answer (the caption and that question). The conversation is the kept pairs in focus order.
 """
 
-PROMPTS_VERSION = "capqa-prompts-1"
+PROMPTS_VERSION = "capqa-prompts-2"
 
-SYSTEM = "You write questions and answers about a photo from its description. Use only facts in the description."
+ASK_SYSTEM = "You write questions about a photo from its description."
 
-USER = (
+ASK = (
     "Description: {caption}\n\n"
-    "Write one question a person could ask about {focus}, and answer it using only the description.\n"
-    "Use this format:\nQuestion: <question>\nAnswer: <answer>"
+    "Write one short question a person looking at the photo could ask about {focus}. "
+    "The description must contain the answer. Write only the question."
+)
+
+ANSWER_SYSTEM = "You answer questions about a photo from its description. Use only facts in the description."
+
+ANSWER = (
+    "Description: {caption}\n\n"
+    "Question about the photo: {question}\n\n"
+    "Answer the question in one short sentence, using only facts from the description."
 )
 
 # What each turn asks about, in conversation order (the first --turns of them are used).
@@ -27,5 +36,12 @@ FOCUSES = (
     "the overall scene",
 )
 
-# Phrases of the instructions: an answer or question containing them copied the prompt.
-PROMPT_ECHOES = ("using only the description", "use this format", "<question>", "<answer>", "a person could ask")
+# Phrases of the instructions: a question or answer containing them copied the prompt.
+PROMPT_ECHOES = (
+    "using only facts",
+    "the description must contain",
+    "write only the question",
+    "a person looking at the photo could ask",
+    "in one short sentence",
+    "question about the photo:",
+)

@@ -32,3 +32,5 @@ def test_bad_rows_say_why():
     assert "a message is empty" in capqa.validate(row(messages=["Q?", " "]))
     assert "one focus per question-answer pair" in capqa.validate(row(focuses=[]))
     assert "caption is empty" in capqa.validate(row(caption=""))
+    assert "every user turn must be a question ending with '?'" in capqa.validate(row(messages=["A bus.", "Yes."]))
+    assert "rejected_turns must be >= 0" in capqa.validate(row(rejected_turns=-1))
