@@ -3,15 +3,23 @@
 Graph:
     ReadImages (list, fetch, decode, drop duplicates) ─ ToDetectorRequests ─ RunInference(YOLO, batched)
       ─ CountObjects (threshold, merge, most frequent class, points, QA; or a dead letter with the reason)
-      ─ held-out plan (per count value, the smallest stable hashes) ─ AssignSplit ─┬─ WriteRowsAndRejects
-                                                                                  └─ verification_tasks.jsonl
-Every image is a row or a dead letter (stages: input, download, decode, dedup, detect, count, validate).
+      ─ held-out plan (per count value, the smallest stable hashes) ─ AssignSplit
+      ─ [--verified: ApplyVerdicts, the verdicts a side input] ─┬─ WriteRowsAndRejects
+                                                                └─ verification_tasks.jsonl
+Every image is a row or a dead letter (stages: input, download, decode, dedup, detect, count, validate), and every
+line of the --verified file is applied or a dead letter (stage verification).
+
+Verdicts are read on the driver (the file is small: at most a few lines per held-out row) from the same bytes that
+are hashed into the run's fingerprint, and reach ApplyVerdicts as a side input (a dict by example_id). A
+CoGroupByKey on example_id would shuffle every row, image bytes included, to join a few hundred small verdicts; the
+side input leaves the rows where they are. Verdicts are applied after AssignSplit, so they never move a row.
 """
 
 import argparse
 import hashlib
 import io
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -25,7 +33,7 @@ from PIL import Image, ImageDraw
 
 from annotation import exports
 from annotation.count import CountConfig, CountRejected, count_objects, count_qa, plural
-from annotation.count.verification import Verdict, apply_verdict, latest_per_example
+from annotation.count.verification import Verdict, apply_verdict, problem_with, read_verdicts
 from inference.detector import EMBEDDED, DetectionRequest, DetectionResult, DetectorConfig, DetectorModelHandler
 from inference.detector.weights import resolve_weights
 from media import DecodeConfig, FetchConfig
@@ -34,7 +42,7 @@ from pipelines.common import plots
 from pipelines.common.export_source import export_paths
 from pipelines.common.image_source import REJECTS, ImageRecord, ImageSourceConfig, ReadImages, is_url
 from pipelines.common.rejects import rejected
-from pipelines.common.shards import write_bytes_atomically
+from pipelines.common.shards import read_bytes, write_bytes_atomically
 from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
@@ -178,6 +186,7 @@ class CountObjects(beam.DoFn):
 
 def verification_task(split: str, row: dict[str, Any]) -> dict[str, Any]:
     """What a person needs to check one held-out row (the annotation tool reads these)."""
+    verification = json.loads(row["provenance"]["details"]).get("verification") or {}
     return {
         "example_id": row["example_id"],
         "split": split,
@@ -190,6 +199,7 @@ def verification_task(split: str, row: dict[str, Any]) -> dict[str, Any]:
         "question": row["question"],
         "answer": row["answer"],
         "verified": row["verified"],
+        "verdict": verification.get("verdict"),  # None until a person's verdict was applied
     }
 
 
@@ -197,35 +207,55 @@ MATCHED = "matched"
 
 
 class ApplyVerdicts(beam.DoFn):
-    """(split, row) -> the row as people verified it; verdicts on train rows are not applied (dead letters)."""
+    """(split, row) -> the row as people verified it, with the verdicts (by example_id) as a side input.
 
-    def __init__(self, subset: str, verdicts: dict[str, Verdict]) -> None:
+    A verdict that must not be applied (the row is in train; a "correct" on another count) is a dead letter and
+    the row goes on unchanged. Every example_id that met its verdict goes to MATCHED, to find the verdicts that
+    met no row.
+    """
+
+    def __init__(self, subset: str) -> None:
         self.subset = subset
-        self.verdicts = verdicts
 
-    def process(self, element: tuple[str, dict[str, Any]]) -> Iterator[Any]:
+    def process(self, element: tuple[str, dict[str, Any]], verdicts: dict[str, Verdict]) -> Iterator[Any]:
         split, row = element
-        verdict = self.verdicts.get(row["example_id"])
+        verdict = verdicts.get(row["example_id"])
         if verdict is None:
             yield split, row
             return
         yield beam.pvalue.TaggedOutput(MATCHED, row["example_id"])
-        if split == "train":
-            reason = "the row is in train: verdicts apply to held-out rows only (splits never change)"
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, rejected(self.subset, verdict.record_id, "verification", reason, example_id=row["example_id"])
-            )
+        reason = problem_with(split, row, verdict)
+        if reason is not None:
+            yield beam.pvalue.TaggedOutput(REJECTS, verdict_rejected(self.subset, verdict, reason, split=split))
             yield split, row
             return
         yield split, apply_verdict(row, verdict)
 
 
-def unmatched_verdicts(subset: str, verdicts: dict[str, Verdict], matched: set[str]) -> list[Any]:
-    return [
-        rejected(subset, v.record_id, "verification", f"no row {v.example_id} in this run", example_id=v.example_id)
-        for v in verdicts.values()
-        if v.example_id not in matched
-    ]
+def verdict_rejected(subset: str, verdict: Verdict, reason: str, **details: Any) -> Any:
+    return rejected(
+        subset, verdict.where, "verification", reason, record_id=verdict.record_id, example_id=verdict.example_id,
+        **details,
+    )  # fmt: skip
+
+
+def unmatched_verdicts(subset: str, matched: Iterable[str], verdicts: dict[str, Verdict]) -> list[Any]:
+    """Dead letters for the verdicts whose example_id is no row of this run (in sorted order: deterministic)."""
+    seen = set(matched)
+    reason = "no row with this example_id in this run (rejected, or from another input)"
+    return [verdict_rejected(subset, v, reason) for eid, v in sorted(verdicts.items()) if eid not in seen]
+
+
+def verification_summary(tasks: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per held-out split: rows, verified rows, and how many of them were confirmed or fixed."""
+    summary: dict[str, dict[str, int]] = {}
+    for task in tasks:
+        counts = summary.setdefault(task["split"], {"rows": 0, "verified": 0, "correct": 0, "fixed": 0})
+        counts["rows"] += 1
+        counts["verified"] += int(bool(task["verified"]))
+        if task.get("verdict") in ("correct", "fixed"):
+            counts[task["verdict"]] += 1
+    return dict(sorted(summary.items()))
 
 
 class WriteVerificationTasks(beam.DoFn):
@@ -270,14 +300,22 @@ class Count(Subset):
     default_splits = "validation=540,test=540"
     stats_columns = ("count", "label", "detector_class", "scores", "width", "height")
 
+    def __init__(self) -> None:
+        # The --verified file, read once per run: the bytes hashed into the fingerprint are the bytes applied.
+        self._verified_data: dict[str, bytes] = {}
+        # Held-out rows per split and how many are verified, read back after the job (plot_stats, for the card).
+        self._verification: dict[str, dict[str, int]] | None = None
+
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         bundled = bundled_images_dir() or "ultralytics/assets (ultralytics is not installed)"
         parser.add_argument(
             "--verified",
             metavar="EXPORT",
             help="People's verdicts on held-out rows: an annotation app export folder or its "
-            f"{exports.COUNT_VERIFICATION} (local or gs://). 'correct' marks a row verified; 'fixed' takes the "
-            "person's count and points. Verdicts for rows not held out in this run are dead letters.",
+            f"{exports.COUNT_VERIFICATION} (local or gs://), matched to rows by example_id. 'correct' marks a row "
+            "verified; 'fixed' takes the person's count and points. The latest verdict per example (created_at) "
+            "wins; older ones, bad lines and verdicts for rows not held out in this run are dead letters. The "
+            "file's content is part of the run's fingerprint.",
         )
         parser.add_argument(
             "--input",
@@ -391,8 +429,7 @@ class Count(Subset):
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
         problems = []
-        if args.verified and not FileSystems.exists(self.verified_path(args)):
-            problems.append(f"--verified: {self.verified_path(args)} does not exist")
+        problems += self.verified_problems(args)
         if args.num_examples is not None:
             problems.append("--num-examples does not apply to count: the input decides how many examples there are")
         try:
@@ -489,15 +526,37 @@ class Count(Subset):
             "count": vars(self.count_config(args)),
             "detector_config": vars(self.detector_config(args)),
             # The verdicts' content: new verdicts make a new dataset.
-            "verified": hashlib.sha256(self.verified_bytes(args)).hexdigest()[:16] if args.verified else None,
+            "verified": hashlib.sha256(self.verified_bytes(args)).hexdigest() if args.verified else None,
         }
 
     def verified_path(self, args: argparse.Namespace) -> str:
         return export_paths(args.verified, exports.COUNT_VERIFICATION)[0]
 
     def verified_bytes(self, args: argparse.Namespace) -> bytes:
-        with FileSystems.open(self.verified_path(args)) as handle:
-            return handle.read()
+        path = self.verified_path(args)
+        if path not in self._verified_data:
+            self._verified_data[path] = read_bytes(path)
+        return self._verified_data[path]
+
+    def verified_problems(self, args: argparse.Namespace) -> list[str]:
+        if not args.verified:
+            return []
+        path = self.verified_path(args)
+        problems = []
+        try:
+            if not FileSystems.exists(path):
+                if os.path.isdir(args.verified):
+                    return [f"--verified {args.verified}: no {exports.COUNT_VERIFICATION} in it (an export folder?)"]
+                return [f"--verified: {path} does not exist"]
+            self.verified_bytes(args)
+        except Exception as error:  # a filesystem's own error (permissions, gs:// credentials), said as it is
+            problems.append(f"--verified: cannot read {path}: {type(error).__name__}: {error}")
+        try:
+            if not self.eval_sizes(args):
+                problems.append("--verified applies to held-out rows, but --splits holds none out (train=1)")
+        except ValueError:
+            pass  # --splits is reported by the common checks
+        return problems
 
     def models(self, args: argparse.Namespace) -> list[str]:
         return [resolve_weights(args.detector).detector_id]
@@ -537,20 +596,25 @@ class Count(Subset):
         split_rows = rows | "AssignSplit" >> beam.Map(
             lambda r, plan: (plan.get(r["example_id"], "train"), r), plan=beam.pvalue.AsDict(held_out)
         )
+        self._verification = None
         verification_rejects = []
         if args.verified:
-            path = self.verified_path(args)
-            verdicts, problems = latest_per_example(self.verified_bytes(args).decode().splitlines(), path)
-            applied = split_rows | "ApplyVerdicts" >> beam.ParDo(ApplyVerdicts(self.name, verdicts)).with_outputs(
+            name = self.name
+            verdicts, problems = read_verdicts(self.verified_bytes(args), self.verified_path(args))
+            by_example = beam.pvalue.AsDict(pipeline | "Verdicts" >> beam.Create(sorted(verdicts.items())))
+            applied = split_rows | "ApplyVerdicts" >> beam.ParDo(ApplyVerdicts(self.name), by_example).with_outputs(
                 REJECTS, MATCHED, main="rows"
             )
             split_rows = applied.rows
             unmatched = (
                 applied[MATCHED]
                 | "MatchedIds" >> beam.combiners.ToList()
-                | "Unmatched" >> beam.FlatMap(lambda matched: unmatched_verdicts(self.name, verdicts, set(matched)))
+                | "Unmatched" >> beam.FlatMap(lambda ids, verdicts: unmatched_verdicts(name, ids, verdicts), by_example)
             )
-            unused = [rejected(self.name, where, "verification", reason) for where, reason in problems]
+            unused = [
+                rejected(self.name, p.where, "verification", p.reason, record_id=p.record_id, example_id=p.example_id)
+                for p in problems
+            ]
             verification_rejects = [applied[REJECTS], unmatched, pipeline | "UnusedVerdicts" >> beam.Create(unused)]
         _ = (
             split_rows
@@ -592,7 +656,38 @@ class Count(Subset):
             write_bytes_atomically(join(out_dir, name), data)
         histogram_json = {"count": dict(enumerate(histogram)), "labels": dict(labels.most_common())}
         write_bytes_atomically(join(out_dir, "count_histogram.json"), json.dumps(histogram_json, indent=1).encode())
+        # How many held-out rows people verified, per split (from the task list the job wrote next to stats/).
+        tasks_path = join(FileSystems.split(out_dir)[0], VERIFICATION_TASKS)
+        tasks = [json.loads(line) for line in read_bytes(tasks_path).decode().splitlines() if line.strip()]
+        self._verification = verification_summary(tasks)
+        write_bytes_atomically(
+            join(out_dir, "verification.json"), json.dumps(self._verification, indent=1, sort_keys=True).encode()
+        )
         return list(files)
+
+    def verification_text(self, args: argparse.Namespace) -> str:
+        """The card's paragraph on people's verdicts: where they came from and how many held-out rows are verified."""
+        if args.verified:
+            digest = hashlib.sha256(self.verified_bytes(args)).hexdigest()[:16]
+            text = (
+                f"People's verdicts were applied from `{os.path.basename(self.verified_path(args))}` (sha256 "
+                f"{digest}...): `correct` set `verified` = true; `fixed` also replaced `count` and `points` with the "
+                "person's and rewrote the answers from them (`boxes`/`scores` empty: they were the detector's). The "
+                "detector's numbers and the verdict are in the row's `provenance.details.verification`; verdicts "
+                "that could not be applied are in `_rejected/` (stage verification). "
+            )
+        else:
+            text = "No people's verdicts were applied in this run (`--verified EXPORT` applies them). "
+        if self._verification is None:
+            return text + "Verified held-out rows: none (the run made no rows)."  # plot_stats runs when there are rows
+        per_split = "; ".join(
+            f"{split}: {c['verified']} of {c['rows']} ({c['correct']} confirmed, {c['fixed']} fixed)"
+            for split, c in self._verification.items()
+        )
+        verified = sum(c["verified"] for c in self._verification.values())
+        rows = sum(c["rows"] for c in self._verification.values())
+        summary = f"Verified held-out rows: {verified} of {rows}" + (f" ({per_split})." if per_split else ".")
+        return text + summary + " Per split in `stats/verification.json`."
 
     def preview_item(self, row: dict[str, Any]) -> PreviewItem:
         return PreviewItem(
@@ -635,6 +730,7 @@ class Count(Subset):
             "rest. The choice is stable: it depends only on the seed and the example ids. Held-out rows start "
             "with `verified` = false and are listed in `verification_tasks.jsonl` for people to check against "
             "`preview.html`, where points and boxes are drawn.\n\n"
+            f"{self.verification_text(args)}\n\n"
             "Inputs were de-duplicated first: exact copies (sha256) and near copies (perceptual hash within "
             f"{args.near_duplicate_bits} bits); the image with the smallest path/URL is kept, the others are in "
             "`_rejected/` as duplicates of it."
