@@ -1,5 +1,7 @@
 """Admin API: users, images, task batches, Count verification tasks, progress, export."""
 
+import csv
+import io
 import json
 import os
 import secrets
@@ -9,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile  # what request.form() returns (fastapi.UploadFile subclasses it)
 
 from annotation.app.api_auth import create_user
 from annotation.app.db import transaction
 from annotation.app.export import export_all
+from annotation.app.limits import size_text
 from annotation.app.models import Annotation, Batch, StoredImage, Task, User
 from annotation.app.security import now
 from annotation.app.state import ApiError, AppState, admin_user, state
@@ -21,6 +25,7 @@ from annotation.app.storage import BadUpload, display_name
 
 router = APIRouter(dependencies=[Depends(admin_user)])
 TASK_TYPES = ("cap", "points", "ama", "verify")
+MAX_CAPTION_CHARS = 20000
 
 
 class NewUser(BaseModel):
@@ -43,12 +48,15 @@ class ExportRequest(BaseModel):
 async def read_capped(upload: UploadFile, cap: int, what: str) -> bytes:
     data = await upload.read(cap + 1)
     if len(data) > cap:
-        raise ApiError(413, f"{what} {display_name(upload.filename)!r} is larger than {cap // (1024 * 1024)} MiB.")
+        raise ApiError(413, f"{what} {display_name(upload.filename)!r} is too large: at most {size_text(cap)}.")
     return data
 
 
 def image_json(image: StoredImage) -> dict[str, Any]:
-    return {"image_id": image.id, "filename": image.filename, "width": image.width, "height": image.height}
+    return {
+        "image_id": image.id, "filename": image.filename, "width": image.width, "height": image.height,
+        "caption": image.caption,
+    }  # fmt: skip
 
 
 @router.post("/api/admin/users", status_code=201)
@@ -59,7 +67,7 @@ def add_user(body: NewUser, app: AppState = Depends(state)) -> dict[str, str]:
 
 @router.get("/api/admin/users")
 def list_users(app: AppState = Depends(state)) -> list[dict[str, str]]:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         return [{"username": u.username, "role": u.role} for u in db.scalars(select(User).order_by(User.username))]
 
 
@@ -78,12 +86,46 @@ def store_image(app: AppState, data: bytes, filename: str, caption: str = "") ->
     return image
 
 
+def parse_captions(text: str) -> dict[str, str]:
+    """Captions for the AMA drafter, by image file name: a JSON object {"bus.jpg": "A red bus ..."}, a JSON list of
+    {"filename", "caption"} objects, or CSV with the columns filename,caption."""
+    text = text.strip().lstrip("\ufeff")
+    if not text:
+        return {}
+    if text[0] in "{[":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ApiError(400, f"The captions are not valid JSON: {error}", "captions") from None
+        if isinstance(data, list):
+            try:
+                data = {str(item["filename"]): item["caption"] for item in data}
+            except (TypeError, KeyError):
+                raise ApiError(400, 'A captions list holds {"filename", "caption"} objects.', "captions") from None
+    else:
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if rows and not {"filename", "caption"} <= set(rows[0]):
+            raise ApiError(400, "A captions CSV needs the columns filename and caption.", "captions")
+        data = {row["filename"]: row["caption"] for row in rows}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ApiError(400, "Captions map file names to caption text.", "captions")
+    return {display_name(name): caption.strip()[:MAX_CAPTION_CHARS] for name, caption in data.items()}
+
+
+async def form_text(form: Any, name: str, cap: int) -> str:
+    """A form field given as text or as an uploaded file."""
+    value = form.get(name)
+    if isinstance(value, UploadFile):
+        return (await read_capped(value, cap, "File")).decode("utf-8", "replace")
+    return str(value or "")
+
+
 @router.post("/api/admin/images")
 async def upload_images(request: Request, app: AppState = Depends(state)) -> dict[str, Any]:
-    """Images (multipart `files`), with optional captions (a `captions` JSON object: filename -> caption) that the
-    AMA drafter reads."""
+    """Images (multipart `files`), with optional captions the AMA drafter reads (`captions`: text or a file, see
+    parse_captions). An image uploaded again keeps its first caption unless it had none."""
     form = await request.form()
-    captions = json.loads(str(form.get("captions") or "{}"))
+    captions = parse_captions(await form_text(form, "captions", app.config.max_image_bytes))
     added, refused = [], []
     for upload in form.getlist("files"):
         if not isinstance(upload, UploadFile):
@@ -91,7 +133,8 @@ async def upload_images(request: Request, app: AppState = Depends(state)) -> dic
         name = display_name(upload.filename)
         try:
             data = await read_capped(upload, app.config.max_image_bytes, "Image")
-            added.append(image_json(store_image(app, data, name, str(captions.get(name, ""))[:20000])))
+            stored = await run_in_threadpool(store_image, app, data, name, captions.get(name, ""))  # decoding blocks
+            added.append(image_json(stored))
         except (BadUpload, ApiError) as error:
             refused.append(
                 {"filename": name, "error": str(error) if isinstance(error, BadUpload) else error.detail["error"]}
@@ -103,7 +146,7 @@ async def upload_images(request: Request, app: AppState = Depends(state)) -> dic
 
 @router.get("/api/admin/images")
 def list_images(app: AppState = Depends(state)) -> list[dict[str, Any]]:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         return [image_json(i) for i in db.scalars(select(StoredImage).order_by(StoredImage.created_at, StoredImage.id))]
 
 
@@ -172,22 +215,33 @@ def _count_row(row: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/admin/verification-tasks")
 async def load_verification_tasks(request: Request, app: AppState = Depends(state)) -> dict[str, Any]:
     """Count's verification_tasks.jsonl (`file`), the images it names (uploaded as `files`, matched by sha256 or
-    file name; or read from the local paths it names), and the annotators to assign (`annotators`)."""
+    file name; images already in the app, by sha256; or read from the local paths it names), and the annotators
+    to assign (`annotators`, repeated or comma-separated)."""
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise ApiError(400, "Choose the verification_tasks.jsonl file.", "file")
     lines = (await read_capped(upload, app.config.max_image_bytes, "Task file")).decode("utf-8", "replace")
+    images = [
+        (display_name(image.filename), await read_capped(image, app.config.max_image_bytes, "Image"))
+        for image in form.getlist("files")
+        if isinstance(image, UploadFile)
+    ]
+    names = [name.strip() for value in form.getlist("annotators") for name in str(value).split(",") if name.strip()]
+    # Decoding images and writing the database block: off the event loop.
+    return await run_in_threadpool(verification_batch, app, display_name(upload.filename), lines, images, names)
+
+
+def verification_batch(
+    app: AppState, task_file: str, lines: str, images: list[tuple[str, bytes]], names: list[str]
+) -> dict[str, Any]:
     uploaded: dict[str, StoredImage] = {}
-    for image_upload in form.getlist("files"):
-        if isinstance(image_upload, UploadFile):
-            data = await read_capped(image_upload, app.config.max_image_bytes, "Image")
-            try:
-                image = store_image(app, data, display_name(image_upload.filename))
-            except BadUpload as error:
-                raise ApiError(400, f"{display_name(image_upload.filename)}: {error}") from None
-            uploaded[image.id] = uploaded[image.filename] = image
-    names = [str(n) for n in form.getlist("annotators")]
+    for filename, data in images:
+        try:
+            image = store_image(app, data, filename)
+        except BadUpload as error:
+            raise ApiError(400, f"{filename}: {error}", "files") from None
+        uploaded[image.id] = uploaded[image.filename] = image
     rows, problems = [], []
     for number, line in enumerate(lines.splitlines(), start=1):
         if not line.strip():
@@ -195,16 +249,18 @@ async def load_verification_tasks(request: Request, app: AppState = Depends(stat
         try:
             row = json.loads(line)
             count_row = _count_row(row)
-            image = uploaded.get(row.get("image_sha256", "")) or uploaded.get(
-                os.path.basename(str(row.get("image_url", "")))
-            )
+            sha = str(row.get("image_sha256") or "")
+            image = uploaded.get(sha) or uploaded.get(os.path.basename(str(row.get("image_url", ""))))
+            if image is None and sha:  # loaded before (an earlier upload of the same bytes)
+                with transaction(app.readers) as db:
+                    image = db.get(StoredImage, sha)
             if image is None and os.path.isfile(str(row.get("image_url", ""))):
                 with open(row["image_url"], "rb") as handle:
                     image = store_image(app, handle.read(), display_name(row["image_url"]))
             if image is None:
                 raise ValueError("its image was not uploaded and is not a readable local file")
             rows.append((image.id, json.dumps({"count_row": count_row})))
-        except (ValueError, KeyError, TypeError, BadUpload) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, BadUpload) as error:
             problems.append(f"line {number}: {error}")
     if problems:
         raise ApiError(400, "Nothing loaded: " + "; ".join(problems[:5]), "file")
@@ -212,12 +268,7 @@ async def load_verification_tasks(request: Request, app: AppState = Depends(stat
         raise ApiError(400, "The task file has no rows.", "file")
     with transaction(app.sessions) as db:
         annotators = annotators_by_name(db, names)
-        batch = Batch(
-            id=secrets.token_hex(6),
-            name=f"verify {display_name(upload.filename)}",
-            task_type="verify",
-            created_at=now(),
-        )
+        batch = Batch(id=secrets.token_hex(6), name=f"verify {task_file}", task_type="verify", created_at=now())
         db.add(batch)
         db.flush()
         count = add_tasks(db, batch, [r[0] for r in rows], annotators, [r[1] for r in rows])
@@ -226,34 +277,39 @@ async def load_verification_tasks(request: Request, app: AppState = Depends(stat
 
 @router.get("/api/admin/progress")
 def progress(app: AppState = Depends(state)) -> dict[str, Any]:
-    with transaction(app.sessions) as db:
+    """Per batch and per annotator: tasks and tasks done, and the live annotations (not deleted or superseded)
+    in total and by kind (points, recording, ama_question, verify)."""
+    with transaction(app.readers) as db:
         batches = {b.id: b for b in db.scalars(select(Batch))}
         users = {u.id: u.username for u in db.scalars(select(User))}
         tasks = list(db.scalars(select(Task)))
-        saved = Counter(
-            (task_id, kind)
-            for task_id, kind in db.execute(
-                select(Annotation.task_id, Annotation.kind).where(
-                    Annotation.deleted.is_(False), Annotation.superseded.is_(False)
-                )
+        live = db.execute(
+            select(Annotation.task_id, Annotation.kind).where(
+                Annotation.deleted.is_(False), Annotation.superseded.is_(False)
             )
-        )
+        ).all()
+    kinds_by_task: dict[str, Counter] = defaultdict(Counter)
+    for task_id, kind in live:
+        kinds_by_task[task_id][kind] += 1
     per_batch: dict[str, dict[str, Any]] = {}
-    per_annotator: dict[str, Counter] = defaultdict(Counter)
+    per_annotator: dict[str, dict[str, Any]] = {}
     for task in tasks:
         batch = batches[task.batch_id]
-        entry = per_batch.setdefault(
-            batch.id, {"batch": batch.name, "type": batch.task_type, "tasks": 0, "done": 0, "annotations": 0}
+        kinds = kinds_by_task.get(task.id, Counter())
+        entries = (
+            per_batch.setdefault(batch.id, {"batch": batch.name, "batch_id": batch.id, "type": batch.task_type}),
+            per_annotator.setdefault(task.annotator_id, {"annotator": users.get(task.annotator_id, "?")}),
         )
-        entry["tasks"] += 1
-        entry["done"] += task.status == "done"
-        entry["annotations"] += sum(n for (tid, _), n in saved.items() if tid == task.id)
-        who = per_annotator[users.get(task.annotator_id, "?")]
-        who["tasks"] += 1
-        who["done"] += task.status == "done"
+        for entry in entries:
+            entry["tasks"] = entry.get("tasks", 0) + 1
+            entry["done"] = entry.get("done", 0) + (task.status == "done")
+            entry["annotations"] = entry.get("annotations", 0) + sum(kinds.values())
+            entry.setdefault("by_type", Counter()).update(kinds)
+    for entry in [*per_batch.values(), *per_annotator.values()]:
+        entry["by_type"] = dict(sorted(entry["by_type"].items()))
     return {
-        "batches": sorted(per_batch.values(), key=lambda b: b["batch"]),
-        "annotators": [{"annotator": name, **counts} for name, counts in sorted(per_annotator.items())],
+        "batches": sorted(per_batch.values(), key=lambda b: (b["batch"], b["batch_id"])),
+        "annotators": sorted(per_annotator.values(), key=lambda a: a["annotator"]),
     }
 
 

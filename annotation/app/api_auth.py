@@ -69,7 +69,7 @@ def login(body: Credentials, response: Response, app: AppState = Depends(state))
     name = body.username.strip()
     if app.limiter.blocked(name):
         raise ApiError(429, "Too many failed logins for this user: wait a few minutes.")
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         user = db.scalar(select(User).where(User.username == name))
     if user is None or not check_password(user.password_hash, body.password):
         app.limiter.failed(name)

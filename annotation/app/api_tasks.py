@@ -6,7 +6,6 @@ same id with other content is a conflict (409). Writes are single transactions.
 
 import hashlib
 import json
-import os
 import re
 from typing import Any
 
@@ -15,13 +14,15 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile  # what request.form() returns (fastapi.UploadFile subclasses it)
 
 from annotation.app.db import transaction
+from annotation.app.limits import size_text
 from annotation.app.models import AMARound, Annotation, Batch, StoredImage, Task
 from annotation.app.security import now
 from annotation.app.state import ApiError, AppState, CurrentUser, current_user, state
-from annotation.app.storage import AUDIO_MIME, BadUpload
+from annotation.app.storage import AUDIO_MIME, AudioIdTaken, BadUpload
 
 router = APIRouter()
 ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
@@ -102,10 +103,10 @@ def save_once(app: AppState, task_id: str, user: CurrentUser, annotation_id: str
     try:
         with transaction(app.sessions) as db:
             task = own_task(db, task_id, user)
-            if task.status == "done":
-                raise ApiError(409, "This task is finished; saved work can no longer change.")
             existing = db.get(Annotation, annotation_id)
             if existing is None:
+                if task.status == "done":  # checked after the retry lookup: a late retry still gets its 200
+                    raise ApiError(409, "This task is finished; saved work can no longer change.")
                 db.add(
                     Annotation(
                         id=annotation_id, task_id=task_id, kind=kind, payload=json.dumps(content),
@@ -124,7 +125,7 @@ def save_once(app: AppState, task_id: str, user: CurrentUser, annotation_id: str
 
 @router.get("/api/tasks")
 def my_tasks(user: CurrentUser = Depends(current_user), app: AppState = Depends(state)) -> list[dict[str, Any]]:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         rows = db.execute(
             select(Task, Batch.name)
             .join(Batch, Batch.id == Task.batch_id)
@@ -167,7 +168,7 @@ def annotations_of(db: Any, task: Task) -> list[dict[str, Any]]:
 def task_detail(
     task_id: str, user: CurrentUser = Depends(current_user), app: AppState = Depends(state)
 ) -> dict[str, Any]:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         task = own_task(db, task_id, user)
         image = db.get(StoredImage, task.image_id)
         detail = {
@@ -189,7 +190,7 @@ def task_detail(
 def image_file(
     image_id: str, user: CurrentUser = Depends(current_user), app: AppState = Depends(state)
 ) -> FileResponse:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         image = db.get(StoredImage, image_id)
         allowed = image is not None and (
             user.role == "admin"
@@ -233,22 +234,41 @@ async def save_recording(
         raise ApiError(400, "No audio file in the upload.", "audio")
     data = await upload.read(app.config.max_audio_bytes + 1)
     if len(data) > app.config.max_audio_bytes:
-        raise ApiError(413, f"The recording is larger than {app.config.max_audio_bytes // (1024 * 1024)} MiB.", "audio")
-    with transaction(app.sessions) as db:
-        own_task(db, task_id, user)
+        raise ApiError(413, f"The recording is too large: at most {size_text(app.config.max_audio_bytes)}.", "audio")
+    # Probing (ffprobe, maybe a full decode) and the database wait on other processes: off the event loop.
+    return await run_in_threadpool(store_recording, app, task_id, user, annotation_id, data)
+
+
+def stored_recording(app: AppState, task_id: str, annotation_id: str, digest: str) -> dict[str, Any] | None:
+    """What an earlier upload under this id stored (a retry), None if there was none; 409 if it was other audio."""
+    with transaction(app.readers) as db:
         existing = db.get(Annotation, annotation_id)
-        if existing is not None:  # a retried upload: what the first one stored
-            if existing.task_id != task_id or existing.content_hash != hashlib.sha256(data).hexdigest():
-                raise ApiError(409, "This annotation id was already used for a different recording.")
-            return {"annotation_id": annotation_id, **json.loads(existing.payload)}
+        if existing is None:
+            return None
+        if existing.task_id != task_id or existing.kind != "recording" or existing.content_hash != digest:
+            raise ApiError(409, "This annotation id was already used for a different recording.", "annotation_id")
+        return {"annotation_id": annotation_id, **json.loads(existing.payload)}
+
+
+def store_recording(app: AppState, task_id: str, user: CurrentUser, annotation_id: str, data: bytes) -> dict:
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction(app.readers) as db:
+        done = own_task(db, task_id, user).status == "done"
+    earlier = stored_recording(app, task_id, annotation_id, digest)
+    if earlier is not None:  # a retry: what the first upload stored
+        return earlier
+    if done:
+        raise ApiError(409, "This task is finished; saved work can no longer change.")
     try:
         extension, seconds = app.storage.save_audio(annotation_id, data)
+    except AudioIdTaken:
+        raise ApiError(409, "This annotation id was already used for a different recording.", "annotation_id") from None
     except BadUpload as error:
         raise ApiError(400, str(error), "audio") from None
     low, high = app.config.recording_window_s
     tolerance = app.config.recording_tolerance_s
     if not low - tolerance <= seconds <= high + tolerance:
-        os.remove(app.storage.audio_path(annotation_id, extension))
+        app.storage.remove_audio(annotation_id, extension)
         raise ApiError(400, f"The recording is {seconds:.1f} s; descriptions must be {low:g}-{high:g} s long.", "audio")
     content = {"seconds": round(seconds, 2), "extension": extension}
     try:
@@ -264,11 +284,14 @@ async def save_recording(
             db.add(
                 Annotation(
                     id=annotation_id, task_id=task_id, kind="recording", payload=json.dumps(content),
-                    content_hash=hashlib.sha256(data).hexdigest(), created_at=now(),
+                    content_hash=digest, created_at=now(),
                 )
             )  # fmt: skip
-    except IntegrityError:
-        raise ApiError(409, "This annotation id was already used.") from None
+    except IntegrityError:  # the same upload raced in from a parallel retry
+        earlier = stored_recording(app, task_id, annotation_id, digest)
+        if earlier is None:
+            raise
+        return earlier
     return {"annotation_id": annotation_id, **content}
 
 
@@ -289,7 +312,7 @@ def delete_recording(
 def recording_file(
     annotation_id: str, user: CurrentUser = Depends(current_user), app: AppState = Depends(state)
 ) -> FileResponse:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         recording = db.get(Annotation, annotation_id)
         if recording is None or recording.kind != "recording":
             raise ApiError(404, "No such recording.")
@@ -354,11 +377,13 @@ def review_draft(
     reason = check_text(body.reason, "reason", limit, required=body.action == "rejected")
     edited = check_text(body.edited_answer, "edited_answer", limit, required=body.action == "edited")
     with transaction(app.sessions) as db:
-        own_task(db, task_id, user)
+        task = own_task(db, task_id, user)
         question = db.get(Annotation, body.question_id)
         stored = db.get(AMARound, (body.question_id, body.round))
         if question is None or question.task_id != task_id or stored is None:
             raise ApiError(404, "No such draft.")
+        if not stored.action and task.status == "done":
+            raise ApiError(409, "This task is finished; saved work can no longer change.")
         if stored.action:  # reviewed before: a retry of the same review is fine, a different one is not
             if (stored.action, stored.reason, stored.edited_answer) != (body.action, reason, edited):
                 raise ApiError(409, "This draft was already reviewed differently.")

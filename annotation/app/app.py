@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from annotation.app import api_admin, api_auth, api_tasks
 from annotation.app.config import AppConfig
-from annotation.app.db import make_engine, migrate, session_factory, transaction
+from annotation.app.db import make_engine, migrate, reader_factory, session_factory, transaction
+from annotation.app.limits import BodyLimit
 from annotation.app.models import AuthSession, User
 from annotation.app.security import CSRF_COOKIE, SESSION_COOKIE, new_token, now, token_hash
 from annotation.app.state import AppState
@@ -37,7 +38,7 @@ def create_app(config: AppConfig) -> FastAPI:
     os.makedirs(config.data_dir, exist_ok=True)
     engine = make_engine(config.database_url)
     migrate(engine)
-    app_state = AppState(config, engine, session_factory(engine), Storage(config.data_dir))
+    app_state = AppState(config, engine, session_factory(engine), reader_factory(engine), Storage(config.data_dir))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -49,6 +50,7 @@ def create_app(config: AppConfig) -> FastAPI:
     for router in (api_auth.router, api_admin.router, api_tasks.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, config=config)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -91,7 +93,7 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        with transaction(app_state.sessions) as db:
+        with transaction(app_state.readers) as db:
             if not db.scalar(select(func.count()).select_from(User)):
                 return RedirectResponse("/setup", status_code=303)
             token = request.cookies.get(SESSION_COOKIE, "")

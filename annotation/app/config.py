@@ -14,6 +14,7 @@ class AppConfig:
     recording_tolerance_s: float = 0.5  # container timestamps round; the browser enforces the window exactly
     max_image_bytes: int = 32 * 1024 * 1024
     max_audio_bytes: int = 32 * 1024 * 1024
+    max_request_bytes: int = 512 * 1024 * 1024  # one admin upload of many images (annotators' requests are small)
     max_text_chars: int = 2000  # a label, question, reason or answer
     session_days: int = 14
     secure_cookies: bool = False  # set True behind HTTPS
@@ -28,6 +29,8 @@ class AppConfig:
         problems = []
         if not 0 < low <= high:
             problems.append(f"the recording window must be 0 < min <= max, got {low}-{high}")
-        if min(self.max_image_bytes, self.max_audio_bytes, self.max_text_chars, self.session_days) < 1:
+        limits = (self.max_image_bytes, self.max_audio_bytes, self.max_request_bytes, self.max_text_chars)
+        limits += (self.session_days,)
+        if min(limits) < 1:
             problems.append("size, text and session limits must be positive")
         return problems + self.llm.validate()

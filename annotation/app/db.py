@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "pixmo_read_only"  # an execution option: this connection's transactions only read
 
 
 def make_engine(url: str) -> Engine:
@@ -35,9 +36,11 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # noqa: ANN001
-        # Take the write lock up front: a deferred transaction that reads, then writes, can fail with "database is
-        # locked" when another writer got in between; IMMEDIATE waits its turn (busy_timeout) instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred transaction that reads, then writes, can fail with
+        # "database is locked" when another writer got in between; IMMEDIATE waits its turn (busy_timeout) instead.
+        # Read-only units of work (see `reader`) begin deferred, so in WAL mode they never wait for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -55,6 +58,11 @@ def migrate(engine: Engine) -> str:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work that only read (on SQLite they begin DEFERRED, not IMMEDIATE)."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ def _iso(value: Any) -> str:
 
 
 def export_all(app: Any, out_dir: str) -> dict[str, Any]:
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:  # one consistent snapshot of everything
         users = {u.id: u.username for u in db.scalars(select(User))}
         tasks = {t.id: t for t in db.scalars(select(Task))}
         images = {i.id: i for i in db.scalars(select(StoredImage))}

@@ -27,7 +27,8 @@ class ApiError(HTTPException):
 class AppState:
     config: AppConfig
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # units of work that write
+    readers: sessionmaker[Session]  # units of work that only read (never wait for SQLite's write lock)
     storage: Storage
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     _drafter: Any = None
@@ -65,7 +66,7 @@ def current_user(request: Request, app: AppState = Depends(state)) -> CurrentUse
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token:
         raise ApiError(401, "Log in first.")
-    with transaction(app.sessions) as db:
+    with transaction(app.readers) as db:
         found = db.execute(
             select(AuthSession, User)
             .join(User, User.id == AuthSession.user_id)

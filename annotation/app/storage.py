@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 
 from media import DecodeConfig, MediaError, decode_image, sha256_hex
 
@@ -23,6 +24,10 @@ IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp
 
 class BadUpload(ValueError):
     """An upload we refuse, with a message for the person who sent it."""
+
+
+class AudioIdTaken(BadUpload):
+    """A recording with this id is already stored, with other bytes."""
 
 
 def display_name(filename: str | None) -> str:
@@ -63,8 +68,19 @@ class Storage:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", annotation_id):
             raise BadUpload("annotation_id must be 1-64 letters, digits, '-' or '_'")
         extension, seconds = probe_audio(data)
-        _write_atomically(self.audio_path(annotation_id, extension), data)
+        path = self.audio_path(annotation_id, extension)
+        if not _write_new(path, data):
+            with open(path, "rb") as handle:
+                if handle.read() != data:  # never overwrite a stored recording
+                    raise AudioIdTaken(f"a different recording is stored as {annotation_id}")
         return extension, seconds
+
+    def remove_audio(self, annotation_id: str, extension: str) -> None:
+        """Drop a file save_audio just stored and the app then refused (e.g. outside the recording window)."""
+        try:
+            os.remove(self.audio_path(annotation_id, extension))
+        except FileNotFoundError:
+            pass
 
 
 def probe_audio(data: bytes) -> tuple[str, float]:
@@ -86,10 +102,10 @@ def probe_audio(data: bytes) -> tuple[str, float]:
             raise BadUpload("not an audio file ffmpeg can read")
         info = json.loads(done.stdout or b"{}")
         streams = info.get("streams", [])
-        if not any(s.get("codec_type") == "audio" for s in streams) or any(
-            s.get("codec_type") == "video" and s.get("disposition", {}).get("attached_pic") != 1 for s in streams
-        ):
-            raise BadUpload("the file must contain audio only")
+        if not any(s.get("codec_type") == "audio" for s in streams):
+            raise BadUpload("this is not audio: the file holds no sound (upload webm, ogg, wav, mp3 or m4a)")
+        if any(s.get("codec_type") == "video" and s.get("disposition", {}).get("attached_pic") != 1 for s in streams):
+            raise BadUpload("the file must contain audio only, not video")
         names = info.get("format", {}).get("format_name", "").split(",")
         extension = next((AUDIO_FORMATS[n] for n in names if n in AUDIO_FORMATS), None)
         if extension is None:
@@ -113,8 +129,22 @@ def _decoded_seconds(path: str) -> float:
     return len(done.stdout) / 2 / 16000
 
 
+def _write_new(path: str, data: bytes) -> bool:
+    """Write a file that must not exist yet, atomically (temp file + hard link); False if it already exists."""
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.remove(tmp)
+
+
 def _write_atomically(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"  # threads upload the same image at once too
     with open(tmp, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
