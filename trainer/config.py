@@ -78,6 +78,13 @@ class VisionConfig:
 class ConnectorConfig:
     heads: int = 8
     mlp_ratio: float = 4.0
+    # A norm on the connector's output: "none" (Molmo, whose LM and ViT are pretrained), "rms" or "batch".
+    # From scratch one is needed: the LM's pre-norm layers are blind to the scale of what is added to the
+    # image tokens, so AdamW lets the connector's output grow without bound (measured on Clocks: std 0.003 at
+    # init, 8e4 after 6000 steps) while the gradient back into the image shrinks as 1/scale. "rms" stops
+    # the growth but lets a constant take over (image-dependent share of the output 1e-5 after 1100 steps);
+    # "batch" centres each channel over the batch, so what is left is the image content (share 0.93).
+    output_norm: str = "none"
 
 
 @dataclass
@@ -95,7 +102,7 @@ class ModelConfig:
     vision: VisionConfig = field(default_factory=VisionConfig)
     connector: ConnectorConfig = field(default_factory=ConnectorConfig)
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
-    tokenizer: str = "smollm2"  # "smollm2", an HF tokenizer dir, or a .gguf file
+    tokenizer: str = "smollm2"  # "smollm2", "byte" (ByT5's bytes), an HF tokenizer dir, or a .gguf file
     max_seq_len: int = 2048
     # Weight of the auxiliary bag-of-words loss (0 = off, training only): the mean of each image's connector
     # features, through the LM head, predicts which tokens its answers contain (soft-target cross entropy,
@@ -189,20 +196,25 @@ def preset(name: str) -> ModelConfig:
             max_seq_len=256,
         )
     if name == "small":
-        # Sized for a few minutes on a shared CPU core: one 112 px global view (with max_crops=1 the one
-        # "high-res" crop is the whole image at 112 px again: the global view twice, at twice the ViT cost), a
-        # 4-block ViT and a 2-layer decoder. About 0.37 s per batch of 8 on one core, vs 0.75 s for the previous 6-block
-        # ViT / 4-layer 256-wide decoder with the duplicate crop.
+        # Sized for 15 minutes on one shared CPU core (verify's default). One 96 px global view (no high-res
+        # crops), the from-scratch residual BatchNorm CNN (a ViT or a GroupNorm CNN stays at chance on the Clocks
+        # watch faces within the budget), a 2-layer 192-wide decoder, and bytes as tokens: SmolLM2's 49k-token
+        # head, embedding gradient and AdamW state cost more than everything else together (55 vs 25 ms per
+        # sample at one thread). Experiments: trainer/README.md.
         return ModelConfig(
-            image=ImageConfig(base_size=128, patch_size=16, max_crops=0, overlap_margins=(2, 2)),
+            image=ImageConfig(base_size=96, patch_size=16, max_crops=0, overlap_margins=(2, 2)),
             vision=VisionConfig(kind="cnn", width=128, depth=0, heads=4, feature_layers=(-1,)),
-            connector=ConnectorConfig(heads=4, mlp_ratio=2.0),
+            connector=ConnectorConfig(heads=4, mlp_ratio=2.0, output_norm="batch"),
             decoder=DecoderConfig(hf_config=llama_config(192, 2, 3, intermediate=512)),
-            max_seq_len=256,
+            tokenizer="byte",
+            max_seq_len=1024,  # bytes: about the text 256 SmolLM2 tokens hold
         )
     if name == "smollm2":
+        # The pretrained SmolLM2-135M (and its tokenizer) behind the small preset's vision side.
         cfg = preset("small")
         cfg.decoder = DecoderConfig(kind="hf", path="smollm2")
+        cfg.tokenizer = "smollm2"
+        cfg.max_seq_len = 256
         return cfg
     if name == "molmo-like":
         return ModelConfig(decoder=DecoderConfig(kind="hf", path="smollm2"))

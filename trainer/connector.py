@@ -26,6 +26,10 @@ class Connector(nn.Module):
         self.w_gate = nn.Linear(in_dim, hidden, bias=False)
         self.w_up = nn.Linear(in_dim, hidden, bias=False)
         self.w_down = nn.Linear(hidden, out_dim, bias=False)
+        norms = {"none": None, "rms": lambda: nn.RMSNorm(out_dim), "batch": lambda: nn.BatchNorm1d(out_dim)}
+        if cfg.output_norm not in norms:
+            raise ValueError(f"connector output_norm must be one of {sorted(norms)}, not {cfg.output_norm!r}")
+        self.out_norm = norms[cfg.output_norm]() if norms[cfg.output_norm] else None
 
     def forward(self, feats: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:
         """feats (N, P*P, C) and patch_mask (N, P, P) -> pooled tokens (N, (P/k)^2, out_dim), row-major."""
@@ -43,4 +47,8 @@ class Connector(nn.Module):
         pooled = F.scaled_dot_product_attention(q, key, val).transpose(1, 2).reshape(-1, c)
         pooled = self.o(pooled)
         out = self.w_down(F.silu(self.w_gate(pooled)) * self.w_up(pooled))
+        if isinstance(self.out_norm, nn.BatchNorm1d):
+            out = self.out_norm(out.reshape(-1, out.shape[-1])).view_as(out)
+        elif self.out_norm is not None:
+            out = self.out_norm(out)
         return out.view(n, (side // k) ** 2, -1)

@@ -218,7 +218,7 @@ class ShardDataset(IterableDataset):
             yield next(streams[int(rng.choice(len(streams), p=self.probs))])
 
     def example(self, row: dict, ctx: RowContext, rng: np.random.Generator) -> dict:
-        image = decode_image(row["image"])
+        image = decode_image(row["image"], self.builder.decode_side)
         if self.blank_images:
             image = image.point(lambda _: 127)  # same size, so the same layout, but nothing to see
         convs = format_row(row, rng, ctx)

@@ -211,7 +211,7 @@ def eval_generation(
             break
         conv = format_row(row, np.random.default_rng([k]), ctx)[0]
         conv.messages = conv.messages[:2]
-        ex = builder.build(decode_image(row["image"]), [conv], None, for_inference=True)
+        ex = builder.build(decode_image(row["image"], builder.decode_side), [conv], None, for_inference=True)
         pending.append((ex, conv.metadata, conv.messages[0], conv.messages[1]))
         if len(pending) == batch_size:
             flush()

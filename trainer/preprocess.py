@@ -155,14 +155,22 @@ def preprocess_image(image: Image.Image, cfg: ImageConfig, ids: dict[str, int]) 
     )
 
 
-def decode_image(value: dict | bytes | Image.Image) -> Image.Image:
-    """An `image` column value (HF layout {"bytes", "path"}) -> PIL image."""
+def decode_image(value: dict | bytes | Image.Image, min_side: int | None = None) -> Image.Image:
+    """An `image` column value (HF layout {"bytes", "path"}) -> PIL image.
+
+    With `min_side`, a JPEG is decoded at the smallest of its 1/1, 1/2, 1/4, 1/8 DCT scales whose sides are all
+    still >= `min_side` (PIL's draft mode): a 448 px clock decodes for a 128 px view ~4x faster, and the result
+    is the same downscale the resize would do anyway.
+    """
     if isinstance(value, Image.Image):
         return value
     data = value["bytes"] if isinstance(value, dict) else value
     if not data:
         raise ValueError("image has no bytes")
-    return Image.open(io.BytesIO(data))
+    image = Image.open(io.BytesIO(data))
+    if min_side is not None and image.format == "JPEG":
+        image.draft("RGB", (min_side, min_side))
+    return image
 
 
 class ExampleBuilder:
@@ -177,6 +185,12 @@ class ExampleBuilder:
         self.eos = tokenizer.eos_token_id
         self.bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else self.eos
         self.pad = tokenizer.pad_token_id
+
+    @property
+    def decode_side(self) -> int | None:
+        """The smallest image side the layout needs at full detail (for `decode_image`): the global view's
+        size when there are no high-res crops; None (decode fully) when crops may need every pixel."""
+        return self.cfg.base_size if self.cfg.max_crops == 0 else None
 
     def text_tokens(
         self, convs: list[Conversation], rng: np.random.Generator | None, for_inference: bool = False

@@ -15,13 +15,33 @@ from pathlib import Path
 import torch
 
 from trainer.config import TrainConfig, load_config
-from trainer.data import build_sources
+from trainer.data import ShardDataset, build_sources
 from trainer.evaluate import CHANCE, evaluate
 from trainer.model import VLM
+from trainer.preprocess import ExampleBuilder
 from trainer.train import train
 
 CHANCE_FACTOR = 3.0  # the headline metric must beat chance by this factor
 VISION_MARGIN = 0.02  # "clearly below": the loss with images must be this much (relative) lower
+LOADER_FACTOR = 3.0  # one loader process must make batches this many times faster than training eats them
+
+
+def loader_samples_per_s(model: VLM, data: list[str], batch_size: int, seconds: float = 10.0, seed: int = 0) -> float:
+    """Training batches per second of ONE loader process (read, decode, preprocess, collate), measured in this
+    process for about `seconds` (at least 4 batches) on the training split, as the trainer's workers make them."""
+    builder = ExampleBuilder(model.tokenizer, model.cfg.image, model.cfg.max_seq_len)
+    batches = iter(ShardDataset(build_sources(data, "train"), builder, batch_size, seed=seed + 1))
+    next(batches)  # opening the files and filling the shuffle buffer is a one-off
+    t0, n = time.perf_counter(), 0
+    while n < 4 * batch_size or time.perf_counter() - t0 < seconds:
+        n += next(batches)["input_ids"].shape[0]
+    return n / (time.perf_counter() - t0)
+
+
+def train_samples_per_s(rows: list[dict]) -> float:
+    """The training step's consumption: median samples/s of the logged intervals after the first (warm-up)."""
+    rates = sorted(r["samples_per_s"] for r in (rows[1:] or rows))
+    return rates[len(rates) // 2] if rates else 0.0
 
 
 def plot_losses(metrics_path: Path, out: Path) -> str | None:
@@ -79,6 +99,14 @@ def write_report(out: Path, metrics: dict, samples: dict, info: dict) -> tuple[P
     ]
     ok = True
     lines += ["## Checks", "", "| subset | check | value | target | pass |", "|---|---|---|---|---|"]
+    if info.get("loader_samples_per_s") is not None:
+        loader, step = info["loader_samples_per_s"], info["train_samples_per_s"]
+        keeps_up = loader >= LOADER_FACTOR * step
+        ok &= keeps_up
+        lines.append(
+            f"| all | loader samples/s (1 process) vs training samples/s | {loader:.1f} vs {step:.1f} | "
+            f">= {LOADER_FACTOR:g}x | {'yes' if keeps_up else 'NO'} |"
+        )
     for subset, m in sorted(metrics.items()):
         vision = m["loss"] < (1 - VISION_MARGIN) * m["loss_blank_images"]
         ok &= vision
@@ -161,6 +189,8 @@ def verify(
         split = "test"
         sources = build_sources(data, split)
     metrics, samples = evaluate(model, sources, batch_size=batch_size, max_examples=eval_examples, device=device)
+    # One loader process alone, for a tenth of the training time (at most 10 s).
+    loader = loader_samples_per_s(model, data, cfg.batch_size, seconds=min(10.0, 6.0 * minutes), seed=seed)
     plot_losses(Path(cfg.out) / "metrics.jsonl", out_dir / "loss.png")
     plot_ablation(metrics, out_dir / "ablation.png")
     info = {
@@ -171,6 +201,8 @@ def verify(
         "device": device,
         "eval_split": split,
         "eval_examples": eval_examples,
+        "loader_samples_per_s": loader,
+        "train_samples_per_s": train_samples_per_s(rows),
     }
     (out_dir / "metrics.json").write_text(json.dumps({"info": info, "metrics": metrics}, indent=2))
     (out_dir / "samples.json").write_text(json.dumps(samples, indent=2))

@@ -1,4 +1,5 @@
-"""Vision encoders: a plain ViT trained from scratch, or an HF SigLIP/CLIP vision tower.
+"""Vision encoders: a plain ViT trained from scratch, an HF SigLIP/CLIP vision tower, or (trainer/cnn.py) a
+small from-scratch ResNet.
 
 Both return the hidden states the config asks for, concatenated on the feature axis: (N, P*P, k * width).
 """
@@ -7,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainer.cnn import CNN
 from trainer.config import ImageConfig, VisionConfig
 
 
@@ -124,43 +126,6 @@ class HFVision(nn.Module):
         n_patches = (pixels.shape[-1] // self.model.config.patch_size) ** 2
         # CLIP puts a CLS token first; drop anything that is not a patch.
         return torch.cat([f[:, -n_patches:] for f in feats], dim=-1)
-
-
-class CNN(nn.Module):
-    """A plain from-scratch CNN whose last feature map is the patch grid: log2(patch_size) stages of
-    (3x3 stride-2 conv, 3x3 conv), each with GroupNorm and GELU, plus a learned position embedding. Far more
-    sample-efficient from scratch than a ViT (measured: a ViT + linear hour head stays at chance after 8000
-    drawn clocks; a 4-layer CNN reaches ~56% by then, bench/trainer_vision_probe.py). One output (the last
-    stage; `feature_layers` and `heads` are unused); `width` is its channel count."""
-
-    def __init__(self, cfg: VisionConfig, image: ImageConfig):
-        super().__init__()
-        stages = image.patch_size.bit_length() - 1
-        if 1 << stages != image.patch_size:
-            raise ValueError("the CNN encoder needs a power-of-two patch_size (e.g. 16 with base_size 128)")
-        self.cfg = cfg
-        chans = [min(cfg.width, 32 * 2**i) for i in range(stages - 1)] + [cfg.width]
-        layers, c_in = [], 3
-        for c in chans:
-            layers += [
-                nn.Conv2d(c_in, c, 3, stride=2, padding=1),
-                nn.GroupNorm(1, c),
-                nn.GELU(),
-                nn.Conv2d(c, c, 3, padding=1),
-                nn.GroupNorm(1, c),
-                nn.GELU(),
-            ]
-            c_in = c
-        self.net = nn.Sequential(*layers)
-        self.pos_embed = nn.Parameter(torch.randn(1, image.crop_patches**2, cfg.width) * 0.02)
-        self.used_depth = cfg.depth  # no unused blocks
-
-    @property
-    def out_dim(self) -> int:
-        return self.cfg.width
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.net(pixels).flatten(2).transpose(1, 2) + self.pos_embed
 
 
 def build_vision(cfg: VisionConfig, image: ImageConfig, load_weights: bool = True) -> nn.Module:

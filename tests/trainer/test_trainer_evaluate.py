@@ -66,6 +66,14 @@ def test_evaluate_tiny_model(clock_shards, tiny_tokenizer_dir):
     json.dumps(metrics)
 
 
+def test_train_samples_per_s_skips_the_first_interval():
+    from trainer.verify import train_samples_per_s
+
+    rows = [{"samples_per_s": r} for r in (1.0, 10.0, 30.0, 20.0)]
+    assert train_samples_per_s(rows) == 20.0
+    assert train_samples_per_s(rows[:1]) == 1.0 and train_samples_per_s([]) == 0.0
+
+
 def test_verify_writes_a_report(clock_shards, tiny_tokenizer_dir, tmp_path):
     from trainer.verify import verify
 
@@ -86,4 +94,5 @@ def test_verify_writes_a_report(clock_shards, tiny_tokenizer_dir, tmp_path):
     )
     text = report.read_text()
     assert "hour_correct" in text and "blanked images" in text and "Overall:" in text
+    assert "loader samples/s" in text  # the loader-keeps-up check has a row
     assert (tmp_path / "v" / "loss.png").exists() and (tmp_path / "v" / "ablation.png").exists()

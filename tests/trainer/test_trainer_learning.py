@@ -122,8 +122,91 @@ def test_cnn_encoder_gives_the_patch_grid():
     img = ImageConfig(base_size=64, patch_size=16, max_crops=0)
     cnn = build_vision(VisionConfig(kind="cnn", width=24, depth=0, heads=2, feature_layers=(-1,)), img)
     assert cnn.out_dim == 24 and cnn(torch.randn(2, 3, 64, 64)).shape == (2, 16, 24)
+    assert len(cnn.main) == 3  # stem (stride 2) + 3 residual stages = stride 16
     with pytest.raises(ValueError):
         build_vision(VisionConfig(kind="cnn", width=24), ImageConfig(base_size=56, patch_size=14, max_crops=0))
+
+
+def test_cnn_tokens_carry_the_whole_image():
+    """The global descriptor: a change in one corner reaches every token, so even a mean over the tokens
+    keeps where things are."""
+    from trainer.vit import build_vision
+
+    torch.manual_seed(0)
+    cnn = build_vision(VisionConfig(kind="cnn", width=16), ImageConfig(base_size=64, patch_size=16, max_crops=0))
+    cnn.eval()
+    x = torch.randn(1, 3, 64, 64)
+    y = x.clone()
+    y[..., :8, :8] += 3.0  # top-left corner only
+    with torch.no_grad():
+        changed = (cnn(x) - cnn(y)).abs().amax(-1)[0]
+    assert bool((changed > 1e-4).all())  # all 16 tokens, not just the corner's
+
+
+def test_cnn_batchnorm_uses_batch_stats_in_training_and_running_stats_in_eval():
+    from trainer.vit import build_vision
+
+    torch.manual_seed(0)
+    cnn = build_vision(VisionConfig(kind="cnn", width=16), ImageConfig(base_size=32, patch_size=8, max_crops=0))
+    x = torch.randn(4, 3, 32, 32) * 3 + 1
+    before = cnn.stem[1].running_mean.clone()
+    cnn.train()
+    cnn(x)
+    assert not torch.equal(cnn.stem[1].running_mean, before)  # training updates the running statistics
+    alone_train = cnn(x[:1])
+    cnn.eval()
+    with torch.no_grad():
+        # Eval: one example's features do not depend on the rest of its batch (no batch statistics).
+        torch.testing.assert_close(cnn(x[:1]), cnn(x)[:1])
+        assert not torch.allclose(cnn(x[:1]), alone_train)
+
+
+def test_byte_tokenizer_round_trips_through_a_checkpoint(tmp_path):
+    from trainer.tokenizer import LAYOUT_TOKENS, load_tokenizer
+
+    tok = load_tokenizer("byte")
+    assert len(tok) < 400 and all(len(tok.encode(t, add_special_tokens=False)) == 1 for t in LAYOUT_TOKENS)
+    answer = " The time shown is 10:27 AM"
+    assert len(tok.encode(answer, add_special_tokens=False)) == len(answer.encode())
+    cfg = preset("tiny")
+    cfg.tokenizer = "byte"
+    model = VLM(cfg, tok).eval()
+    assert model.decoder.get_input_embeddings().num_embeddings == len(tok)
+    convs = [[Conversation(["What time is it?", answer], "clocks")]]
+    builder = ExampleBuilder(tok, cfg.image, cfg.max_seq_len)
+    batch = collate([builder.build(Image.new("RGB", (40, 30)), convs[0], None)], tok.pad_token_id)
+    model.save_pretrained(tmp_path / "ckpt")
+    loaded = VLM.from_pretrained(tmp_path / "ckpt").eval()
+    assert loaded.tokenizer.encode(answer + "<im_col>", add_special_tokens=False) == tok.encode(
+        answer + "<im_col>", add_special_tokens=False
+    )
+    torch.testing.assert_close(loaded(batch)["loss"], model(batch)["loss"], rtol=0, atol=0)
+
+
+def test_small_and_smollm2_presets_pair_decoder_and_tokenizer():
+    assert preset("small").tokenizer == "byte" and preset("small").decoder.kind == "config"
+    assert preset("smollm2").tokenizer == "smollm2" and preset("smollm2").decoder.path == "smollm2"
+
+
+def test_jpeg_is_decoded_at_the_smallest_scale_that_covers_the_view():
+    import io
+
+    from trainer.preprocess import decode_image
+
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 255, (448, 448, 3), dtype=np.uint8))
+    jpeg, png = io.BytesIO(), io.BytesIO()
+    image.save(jpeg, format="JPEG")
+    image.save(png, format="PNG")
+    assert decode_image(jpeg.getvalue()).size == (448, 448)
+    assert decode_image({"bytes": jpeg.getvalue()}, 100).size == (112, 112)  # 1/4 scale, still >= 100
+    assert decode_image(jpeg.getvalue(), 128).size == (224, 224)  # 1/4 would be under 128
+    assert decode_image(png.getvalue(), 100).size == (448, 448)  # not a JPEG: decoded as is
+    from trainer.tokenizer import load_tokenizer
+
+    tok, cfg = load_tokenizer("byte"), ImageConfig(base_size=64, patch_size=16, max_crops=0)
+    assert ExampleBuilder(tok, cfg, 64).decode_side == 64
+    assert ExampleBuilder(tok, dataclasses.replace(cfg, max_crops=4), 64).decode_side is None
 
 
 def test_small_preset_builds_and_trains_a_step(tokenizer):

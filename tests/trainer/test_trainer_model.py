@@ -185,3 +185,18 @@ def test_smollm2_gguf_tokenizer_and_decoder():
     with torch.no_grad():
         loss = model(make_batch(tok, cfg))["loss"]
     assert torch.isfinite(loss) and loss < 20  # a pretrained LM, not a random one
+
+
+def test_connector_output_norms():
+    torch.manual_seed(0)
+    feats, mask = torch.randn(6, 16, 32) * 5 + 3, torch.ones(6, 4, 4)
+    rms = Connector(ConnectorConfig(heads=4, output_norm="rms"), 32, 24, pooling=2)
+    out = rms(feats, mask)
+    torch.testing.assert_close(out.pow(2).mean(-1), torch.ones(6, 4), rtol=1e-3, atol=1e-3)  # unit RMS per token
+    batch = Connector(ConnectorConfig(heads=4, output_norm="batch"), 32, 24, pooling=2).train()
+    out = batch(feats, mask).reshape(-1, 24)
+    # Train mode: every channel is centred over the batch's tokens, so no constant can drown the image content.
+    torch.testing.assert_close(out.mean(0), torch.zeros(24), rtol=0, atol=1e-5)
+    assert Connector(ConnectorConfig(heads=4), 32, 24, pooling=2).out_norm is None  # Molmo's default: none
+    with pytest.raises(ValueError, match="output_norm"):
+        Connector(ConnectorConfig(heads=4, output_norm="layer"), 32, 24, pooling=2)
