@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 
 FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
 MERMAID_STARTS = (
@@ -23,6 +24,8 @@ MERMAID_STARTS = (
     "gitGraph",
 )
 MAX_DATA_CHARS = 4000
+MAX_DATA_ROWS = 12  # the prompt asks for 4 to 8
+NUMBER = re.compile(r"[-+]?[\d.,]+%?")
 # Values of the prompts' format examples: a reply that reuses them copied the example instead of inventing data.
 EXAMPLE_VALUES = ("<a name>", "<a number>", "<a title>")
 
@@ -42,6 +45,75 @@ def copies_example(text: str) -> bool:
     return any(re.sub(r"\s+", "", value) in flat for value in EXAMPLE_VALUES)
 
 
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def shot_markers(shot_data: str) -> list[str]:
+    """The distinctive values of a shown example's data: its CSV cells below the header, or its JSON strings,
+    that hold a letter and at least 4 characters (plain numbers like 14 also occur in honest data)."""
+    try:
+        value = json.loads(shot_data)
+        cells = _json_strings(value)
+    except ValueError:
+        cells = [c for row in list(csv.reader(shot_data.strip().splitlines()))[1:] for c in row]
+    return sorted({_flat(c) for c in cells if len(c.strip()) >= 4 and re.search(r"[A-Za-z]", c)})
+
+
+def _json_strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _json_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _has_marker(text: str, markers: list[str]) -> bool:
+    flat = _flat(text)
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(m)}(?![a-z0-9])", flat) for m in markers)
+
+
+def copies_shot_data(data: str, shot_data: str) -> bool:
+    """The data reuses a distinctive value or a whole row of the example shown in the prompt."""
+    if _has_marker(data, shot_markers(shot_data)):
+        return True
+    shot_rows = {_flat(line) for line in shot_data.strip().splitlines()[1:]}
+    return any(_flat(line) in shot_rows for line in data.strip().splitlines()[1:])
+
+
+def copies_shot_qa(question: str, answer: str, shot_pairs: Sequence[tuple[str, str]], shot_data: str) -> bool:
+    """The pair names a value of the example's data (a grey heron is no part of this figure), or is one of the
+    example's pairs word for word."""
+    flat_pair = _flat(f"{question} {answer}")
+    if any(marker in flat_pair for marker in shot_markers(shot_data)):  # substring: "grey herons" counts too
+        return True
+    return (_flat(question), _flat(answer)) in {(_flat(q), _flat(a)) for q, a in shot_pairs}
+
+
+def _code_lines(code: str) -> list[str]:
+    return [flat for line in code.splitlines() if (flat := re.sub(r"\s+", "", line))]
+
+
+def copies_shot_code(code: str, shot_code: str, shot_data: str, shot_topic: str) -> bool:
+    """The code is the example's code (whitespace aside), holds one of its values or its title, or repeats
+    more than half of its lines."""
+    if re.sub(r"\s+", "", code) == re.sub(r"\s+", "", shot_code):
+        return True
+    if _has_marker(code, [*shot_markers(shot_data), _flat(shot_topic)]):
+        return True
+    shot_lines = _code_lines(shot_code)
+    ours = set(_code_lines(code))
+    return sum(line in ours for line in shot_lines) * 2 > len(shot_lines)
+
+
+def _shares_words(text: str, shown: str, count: int) -> bool:
+    """`text` holds `count` consecutive words of `shown` (or all of it, when shorter)."""
+    words = re.findall(r"[a-z0-9']+", shown.lower())
+    flat = " " + " ".join(re.findall(r"[a-z0-9']+", text.lower())) + " "
+    runs = [words[i : i + count] for i in range(max(1, len(words) - count + 1))]
+    return any(f" {' '.join(run)} " in flat for run in runs)
+
+
 def _short_title(line: str) -> str:
     """A title inside a chatty line: its quoted phrase, else its first clause, cut to 12 words (the topic only
     steers the data prompt, so a clipped one still does its job)."""
@@ -54,7 +126,7 @@ def _short_title(line: str) -> str:
     return " ".join(first[:12]).rstrip(",")
 
 
-def parse_topic(text: str) -> str:
+def parse_topic(text: str, shot_topic: str = "") -> str:
     """The first non-empty line, without list markers, quotes or a 'Title:' label; a chatty line gives its
     quoted phrase when it has one ('I would make "Coffee exports by country"')."""
     for line in text.splitlines():
@@ -64,7 +136,7 @@ def parse_topic(text: str) -> str:
             continue
         if len(line.split()) > 16:
             line = _short_title(line)
-        if copies_example(line):
+        if copies_example(line) or (shot_topic and _shares_words(line, shot_topic, 4)):
             raise ParseError("topic copies the prompt's example")
         return line
     raise ParseError("no topic in the reply")
@@ -105,11 +177,20 @@ def parse_csv(text: str) -> str:
     else:
         rows = [[c.strip() for c in row] for row in csv.reader(lines)]
     table = _widest_block(rows)
+    # 'label: number' lines under a neutral header, when they make a longer table than the commas do (the
+    # commas may be thousands separators: "2019: 371,484").
+    labelled = _label_number_rows(lines)
+    if len(labelled) >= 2 and len(labelled) + 1 > len(table):
+        table = [["Item", "Value"], *labelled]
     if len(table) < 3:
         raise ParseError("no table of a header and at least 2 rows (2+ columns) in the reply")
     if any(not cell for cell in table[0]):
         raise ParseError("CSV header has an empty column name")
-    table = [table[0]] + [list(r) for r in dict.fromkeys(tuple(r) for r in table[1:])]  # drop repeated rows
+    if all(NUMBER.fullmatch(cell) for cell in table[0]):
+        raise ParseError("CSV has no header row (its first row is numbers)")
+    # Drop repeated rows, and the header repeated as a row: a looping model writes the same line again.
+    unique = dict.fromkeys(tuple(r) for r in table[1:] if r != table[0])
+    table = [table[0]] + [list(r) for r in unique][:MAX_DATA_ROWS]  # a looping model runs on; keep its start
     if len(table) < 3:
         raise ParseError("CSV rows are all the same")
     out = io.StringIO()
@@ -118,6 +199,23 @@ def parse_csv(text: str) -> str:
     if len(result) > MAX_DATA_CHARS:
         raise ParseError(f"CSV is too long ({len(result)} chars)")
     return result
+
+
+# "Grey heron: 14", "- Moorhen - 18", "3. Coot 27%": a label, a separator, one number (with a unit or %).
+LABEL_NUMBER = re.compile(
+    r"^\s*(?:[-*\u2022]|\d+[.)]\s)?\s*([A-Za-z0-9][^:\n]*?)\s*(?::|\s[-\u2013=]\s)\s*"
+    r"([-+]?[$\u20ac\u00a3]?\d[\d,]*(?:\.\d+)?\s*(?:%|[A-Za-z]{1,6})?)\s*$"
+)
+
+
+def _label_number_rows(lines: list[str]) -> list[list[str]]:
+    """'label: number' lines as [label, number] rows; small models list values this way instead of CSV."""
+    rows = []
+    for line in lines:
+        match = LABEL_NUMBER.match(line.replace("**", ""))
+        if match:
+            rows.append([match.group(1).strip(), match.group(2).strip().replace(",", "")])
+    return rows
 
 
 def _json_candidates(text: str) -> list[str]:
@@ -160,10 +258,13 @@ def _leaf_count(value: object) -> int:
     return 0 if value in ("", None) else 1
 
 
-def parse_data(text: str, data_format: str) -> str:
+def parse_data(text: str, data_format: str, shot_data: str = "") -> str:
+    """Validated data; ParseError when it keeps a placeholder or copies `shot_data`, the example shown."""
     data = parse_csv(text) if data_format == "csv" else parse_json(text)
     if copies_example(data):
         raise ParseError("data copies the prompt's format example")
+    if shot_data and copies_shot_data(data, shot_data):
+        raise ParseError("data copies the prompt's example")
     return data
 
 

@@ -1,71 +1,255 @@
-"""The prompts of each stage, as LLMRequests. Bump PROMPTS_VERSION whenever a prompt's wording changes."""
+"""The prompts of each stage, as LLMRequests. Bump PROMPTS_VERSION whenever a prompt's wording changes.
+
+The topic, data, code and QA stages show the model one worked exchange (a user turn and its answer, on another
+subject) before the real request: a small model follows a shown exchange far better than a described format. The
+shown answers are ours, so a reply that reuses them is rejected (parse_topic, copies_shot_data, copies_shot_code,
+copies_shot_qa in parsing.py): every kept topic, table, program and QA pair is the model's own."""
+
+from dataclasses import dataclass, replace
 
 from inference.llm import ChatMessage, GenerationParams, LLMRequest
 
-PROMPTS_VERSION = "docs-prompts-3"
+PROMPTS_VERSION = "docs-prompts-4"
 
 # The QA step sees the code, cut to this length: the data carries the facts, and long prompts are slow.
 QA_CODE_CHARS = 1500
 
-# Format skeletons: small models follow a shown format far better than a described one, and copy example
-# values, so the skeletons hold placeholders only; data that keeps a placeholder is rejected (parsing).
+# Placeholder skeletons of older prompt versions; parsing still rejects data that keeps a placeholder.
 CSV_EXAMPLE = "Name,Value\n<a name>,<a number>\n<a name>,<a number>"
 JSON_EXAMPLE = '{"title": "<a title>", "items": [{"name": "<a name>", "value": <a number>}]}'
 CSV_INSTRUCTIONS = (
     "Write the data as CSV: one header row, then 4 to 8 data rows, values separated by commas. "
-    f"Reply with the CSV only, no explanation. Format example:\n{CSV_EXAMPLE}"
+    "Reply with the CSV only, no explanation."
 )
 JSON_INSTRUCTIONS = (
     "Write the data as one short JSON object with concrete values (names, numbers, dates). "
-    f"Reply with the JSON only, no explanation. Format example:\n{JSON_EXAMPLE}"
+    "Reply with the JSON only, no explanation."
 )
+# Data must follow a format, so a lower temperature than the topic's; the small model loops on one line ("Moorhen,
+# 1.5" again and again) unless tokens it already wrote are made less likely.
+DATA_TEMPERATURE = 0.3
+DATA_REPETITION_PENALTY = 1.1
 
 
-def _request(key: str, content: str, max_new_tokens: int, temperature: float, seed: int) -> LLMRequest:
-    return LLMRequest(
-        messages=(ChatMessage("user", content),),
-        params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=0.95, seed=seed),
-        key=key,
+@dataclass(frozen=True)
+class Shot:
+    """One worked exchange shown before the real request: what it was asked about, and the answer we wrote."""
+
+    persona: str
+    figure_type: str
+    topic: str
+    data: str
+    code: str = ""
+
+
+# Data shots. Their values are unusual on purpose, so a reply that reuses one is recognisably a copy.
+CSV_SHOT = Shot(
+    "A park ranger counting water birds",
+    "bar chart",
+    "Water birds counted at Kestrel Lake in May",
+    "Bird,Count\nGrey heron,14\nLittle grebe,9\nTufted duck,27\nGreat crested grebe,6\nMoorhen,18\n",
+)
+# Diagrams (flows, trees, graphs) need links between things, not values.
+CSV_LINKS_SHOT = Shot(
+    "A baker planning the morning shift",
+    "flowchart",
+    "How sourdough loaves are made at Rye Lane Bakery",
+    "Step,Next step\nFeed the starter,Mix the dough\nMix the dough,Fold and rest\nFold and rest,Shape loaves\n"
+    "Shape loaves,Bake at 240C\n",
+)
+JSON_SHOT = Shot(
+    "A librarian running community events",
+    "event poster",
+    "Autumn book swap at Millbrook Library",
+    '{"title": "Autumn Book Swap", "place": "Millbrook Library", "date": "2024-10-12", "items": '
+    '[{"name": "Drop-off desk opens", "time": "09:30"}, {"name": "Children\'s corner", "time": "10:00"}, '
+    '{"name": "Swap closes", "time": "13:00"}]}',
+)
+LINK_FIGURES = {
+    "flowchart",
+    "sequence diagram",
+    "mind map",
+    "class diagram",
+    "organisation chart",
+    "process diagram",
+    "dependency graph",
+    "decision tree",
+    "family tree",
+    "state machine",
+}
+
+
+def data_shot(figure_type: str, data_format: str) -> Shot:
+    if data_format == "json":
+        return JSON_SHOT
+    return CSV_LINKS_SHOT if figure_type in LINK_FIGURES else CSV_SHOT
+
+
+# Code shots, one per renderer: short, known-good code of that renderer's kind, drawing the shot's data.
+_BIRDS = Shot(CSV_SHOT.persona, CSV_SHOT.figure_type, CSV_SHOT.topic, "Bird,Count\nGrey heron,14\nLittle grebe,9\n")
+_BIRDS3 = replace(_BIRDS, data=_BIRDS.data + "Tufted duck,27\n")
+CODE_SHOTS: dict[str, Shot] = {
+    "matplotlib": replace(
+        _BIRDS,
+        code=(
+            "import matplotlib.pyplot as plt\n\n"
+            'birds = ["Grey heron", "Little grebe"]\n'
+            "counts = [14, 9]\n"
+            'plt.bar(birds, counts, color="teal")\n'
+            'plt.title("Water birds counted at Kestrel Lake in May")\n'
+            'plt.ylabel("Birds counted")\n'
+            'plt.savefig("output.png", dpi=100, bbox_inches="tight")\n'
+        ),
+    ),
+    "plotly": replace(
+        _BIRDS,
+        code=(
+            "import plotly.graph_objects as go\n\n"
+            'fig = go.Figure(go.Bar(x=["Grey heron", "Little grebe"], y=[14, 9]))\n'
+            'fig.update_layout(title="Water birds counted at Kestrel Lake in May", width=700, height=450)\n'
+            'fig.write_image("output.png")\n'
+        ),
+    ),
+    "vegalite": replace(
+        _BIRDS,
+        code=(
+            '{"width": 400, "height": 300, "padding": 20, "title": "Water birds counted at Kestrel Lake in May",\n'
+            ' "data": {"values": [{"Bird": "Grey heron", "Count": 14}, {"Bird": "Little grebe", "Count": 9}]},\n'
+            ' "mark": "bar",\n'
+            ' "encoding": {"x": {"field": "Bird", "type": "nominal"}, '
+            '"y": {"field": "Count", "type": "quantitative"}}}\n'
+        ),
+    ),
+    # Few boilerplate lines: a reply that keeps them but writes its own content is not "most of the lines".
+    "latex": Shot(
+        CSV_SHOT.persona,
+        "table",
+        CSV_SHOT.topic,
+        _BIRDS3.data,
+        code=(
+            "\\documentclass{article}\n\\begin{document}\n"
+            "\\section*{Water birds counted at Kestrel Lake in May}\n"
+            "Counted by the lake rangers on 18 May.\n\n"
+            "\\begin{tabular}{lr}\n"
+            "Bird & Count \\\\ \\hline\n"
+            "Grey heron & 14 \\\\\nLittle grebe & 9 \\\\\nTufted duck & 27 \\\\\n"
+            "\\end{tabular}\n\\end{document}\n"
+        ),
+    ),
+    "html": Shot(
+        CSV_SHOT.persona,
+        "data table",
+        CSV_SHOT.topic,
+        _BIRDS3.data,
+        code=(
+            '<!DOCTYPE html><html><body style="font-family: sans-serif; margin: 30px; background: #eef3f8">\n'
+            "<h1>Water birds counted at Kestrel Lake in May</h1>\n"
+            '<table border="1" cellpadding="12" style="font-size: 24px; background: white">\n'
+            "<tr><th>Bird</th><th>Count</th></tr>\n"
+            "<tr><td>Grey heron</td><td>14</td></tr>\n"
+            "<tr><td>Little grebe</td><td>9</td></tr>\n"
+            "<tr><td>Tufted duck</td><td>27</td></tr>\n"
+            "</table></body></html>\n"
+        ),
+    ),
+    "mermaid": Shot(
+        CSV_LINKS_SHOT.persona,
+        CSV_LINKS_SHOT.figure_type,
+        CSV_LINKS_SHOT.topic,
+        "Step,Next step\nFeed the starter,Mix the dough\nMix the dough,Fold and rest\n",
+        code="flowchart TD\n    A[Feed the starter] --> B[Mix the dough]\n    B --> C[Fold and rest]\n",
+    ),
+    "graphviz": Shot(
+        CSV_LINKS_SHOT.persona,
+        CSV_LINKS_SHOT.figure_type,
+        CSV_LINKS_SHOT.topic,
+        "Step,Next step\nFeed the starter,Mix the dough\nMix the dough,Fold and rest\n",
+        code=('digraph G {\n    "Feed the starter" -> "Mix the dough";\n    "Mix the dough" -> "Fold and rest";\n}\n'),
+    ),
+}
+
+
+def _you(persona: str) -> str:
+    return persona[0].lower() + persona[1:]
+
+
+def _request(
+    key: str,
+    messages: tuple[ChatMessage, ...],
+    max_new_tokens: int,
+    temperature: float,
+    seed: int,
+    repetition_penalty: float = 1.0,
+) -> LLMRequest:
+    params = GenerationParams(
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=0.95,
+        seed=seed,
+        repetition_penalty=repetition_penalty,
+    )
+    return LLMRequest(messages=messages, params=params, key=key)
+
+
+def topic_question(persona: str, figure_type: str) -> str:
+    return (
+        f"You are {_you(persona)}. Give the title of a {figure_type} you would make. "
+        "Reply with the title only, at most 10 words."
     )
 
 
 def topic_request(key: str, persona: str, figure_type: str, max_new_tokens: int, seed: int) -> LLMRequest:
-    content = (
-        f"You are {persona[0].lower() + persona[1:]}. Give the title of a {figure_type} you would make. "
-        "Reply with the title only, at most 10 words."
+    shot = CSV_SHOT
+    messages = (
+        ChatMessage("user", topic_question(shot.persona, shot.figure_type)),
+        ChatMessage("assistant", shot.topic),
+        ChatMessage("user", topic_question(persona, figure_type)),
     )
-    return _request(key, content, max_new_tokens, 0.6, seed)
+    return _request(key, messages, max_new_tokens, 0.6, seed)
+
+
+def data_question(persona: str, figure_type: str, topic: str, data_format: str) -> str:
+    instructions = CSV_INSTRUCTIONS if data_format == "csv" else JSON_INSTRUCTIONS
+    return (
+        f"You are {_you(persona)}. You are making a {figure_type} about: {topic}.\n"
+        f"Invent realistic data for it. {instructions}"
+    )
 
 
 def data_request(
     key: str, persona: str, figure_type: str, topic: str, data_format: str, max_new_tokens: int, seed: int
 ) -> LLMRequest:
-    instructions = CSV_INSTRUCTIONS if data_format == "csv" else JSON_INSTRUCTIONS
-    content = (
-        f"You are {persona[0].lower() + persona[1:]}. You are making a {figure_type} about: {topic}.\n"
-        f"Invent realistic data for it. {instructions}"
+    shot = data_shot(figure_type, data_format)
+    messages = (
+        ChatMessage("user", data_question(shot.persona, shot.figure_type, shot.topic, data_format)),
+        ChatMessage("assistant", shot.data.strip()),
+        ChatMessage("user", data_question(persona, figure_type, topic, data_format)),
     )
-    return _request(key, content, max_new_tokens, 0.5, seed)
+    return _request(key, messages, max_new_tokens, DATA_TEMPERATURE, seed, DATA_REPETITION_PENALTY)
+
+
+def code_question(persona: str, figure_type: str, topic: str, data: str, code_instructions: str) -> str:
+    return (
+        f'Make a {figure_type} about "{topic}" for {_you(persona)}.\n'
+        f"Use exactly this data:\n{data.strip()}\n\n{code_instructions}\nReply with the code only."
+    )
 
 
 def code_messages(
-    persona: str, figure_type: str, topic: str, data: str, code_instructions: str
+    persona: str, figure_type: str, topic: str, data: str, code_instructions: str, shot: Shot | None = None
 ) -> tuple[ChatMessage, ...]:
-    content = (
-        f'Make a {figure_type} about "{topic}" for {persona[0].lower() + persona[1:]}.\n'
-        f"Use exactly this data:\n{data}\n\n{code_instructions}\nReply with the code only."
-    )
-    return (ChatMessage("user", content),)
+    """The code request, after the renderer's worked exchange when there is one."""
+    ask = ChatMessage("user", code_question(persona, figure_type, topic, data, code_instructions))
+    if shot is None:
+        return (ask,)
+    shown = code_question(shot.persona, shot.figure_type, shot.topic, shot.data, code_instructions)
+    return (ChatMessage("user", shown), ChatMessage("assistant", shot.code.strip()), ask)
 
 
 def code_request(
     key: str, messages: tuple[ChatMessage, ...], max_new_tokens: int, temperature: float, seed: int
 ) -> LLMRequest:
-    return LLMRequest(
-        messages=messages,
-        params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=0.95, seed=seed),
-        key=key,
-    )
+    return _request(key, messages, max_new_tokens, temperature, seed)
 
 
 def repair_messages(messages: tuple[ChatMessage, ...], code: str, problem: str) -> tuple[ChatMessage, ...]:
@@ -74,12 +258,23 @@ def repair_messages(messages: tuple[ChatMessage, ...], code: str, problem: str) 
     return (*messages, ChatMessage("assistant", code), ChatMessage("user", fix))
 
 
-def qa_request(
-    key: str, figure_type: str, topic: str, data: str, code: str, max_new_tokens: int, seed: int
-) -> LLMRequest:
-    content = (
-        f'A {figure_type} about "{topic}" was drawn from this data:\n{data}\n\n'
-        f"and this code:\n{code[:QA_CODE_CHARS]}\n\n"
+# The QA exchange shown first: the bird counts drawn with the plotly example, and pairs of each kind.
+QA_SHOT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("How many grey herons were counted?", "14"),
+    ("Which bird was counted most often?\n(A) Grey heron (B) Tufted duck (C) Moorhen (D) Little grebe", "(B)"),
+    ("Were more moorhens than little grebes counted?", "Yes"),
+    (
+        "Summarise the figure.",
+        "Tufted ducks were the most common of five water birds, great crested grebes the rarest.",
+    ),
+    ("What was the weather on the day of the count?", "unanswerable"),
+)
+
+
+def qa_question(figure_type: str, topic: str, data: str, code: str) -> str:
+    return (
+        f'A {figure_type} about "{topic}" was drawn from this data:\n{data.strip()}\n\n'
+        f"and this code:\n{code[:QA_CODE_CHARS].strip()}\n\n"
         "Write questions a reader could answer by looking at the figure, each followed by its answer, in "
         "exactly this format:\nQ: question\nA: answer\n\n"
         "Write 5 questions whose answers are a short value copied from the data, 2 multiple-choice questions "
@@ -87,4 +282,16 @@ def qa_request(
         "1 question asking to summarise the figure answered in one sentence, and 1 question the figure "
         'cannot answer, answered "unanswerable".'
     )
-    return _request(key, content, max_new_tokens, 0.5, seed)
+
+
+def qa_request(
+    key: str, figure_type: str, topic: str, data: str, code: str, max_new_tokens: int, seed: int
+) -> LLMRequest:
+    shot = CODE_SHOTS["plotly"]
+    shown = "\n".join(f"Q: {q}\nA: {a}" for q, a in QA_SHOT_PAIRS)
+    messages = (
+        ChatMessage("user", qa_question(shot.figure_type, shot.topic, CSV_SHOT.data, shot.code)),
+        ChatMessage("assistant", shown),
+        ChatMessage("user", qa_question(figure_type, topic, data, code)),
+    )
+    return _request(key, messages, max_new_tokens, 0.5, seed)

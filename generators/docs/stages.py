@@ -12,7 +12,15 @@ from typing import Any
 from generators.docs import prompts
 from generators.docs.figures import FIGURE_TYPES, FigureType
 from generators.docs.image_checks import check_image
-from generators.docs.parsing import ParseError, extract_code, parse_data, parse_qa, parse_topic
+from generators.docs.parsing import (
+    ParseError,
+    copies_shot_code,
+    copies_shot_qa,
+    extract_code,
+    parse_data,
+    parse_qa,
+    parse_topic,
+)
 from generators.docs.personas import load_personas
 from generators.docs.qa_filters import QAPair, filter_qa
 from generators.docs.randomness import call_seed, stream
@@ -155,7 +163,7 @@ class DocsStageRunner:
                 example.fail("topic", f"LLM error: {result.error}")
                 continue
             try:
-                example.topic = parse_topic(result.text)
+                example.topic = parse_topic(result.text, prompts.CSV_SHOT.topic)
             except ParseError as e:
                 example.fail("topic", str(e), reply=result.text[:300])
 
@@ -178,7 +186,9 @@ class DocsStageRunner:
                 example.fail("data", f"LLM error: {result.error}")
                 continue
             try:
-                example.data = parse_data(result.text, example.plan.figure.data_format)
+                figure = example.plan.figure
+                shot = prompts.data_shot(figure.name, figure.data_format)
+                example.data = parse_data(result.text, figure.data_format, shot.data)
             except ParseError as e:
                 example.fail("data", str(e), reply=result.text[:300])
 
@@ -187,7 +197,8 @@ class DocsStageRunner:
         pending = [e for e in examples if e.alive]
         for e in pending:
             instructions = renderer_class(e.plan.renderer).CODE_INSTRUCTIONS
-            e.messages = prompts.code_messages(e.plan.persona, e.plan.figure.name, e.topic, e.data, instructions)
+            shot = prompts.CODE_SHOTS.get(e.plan.renderer)
+            e.messages = prompts.code_messages(e.plan.persona, e.plan.figure.name, e.topic, e.data, instructions, shot)
         for attempt in range(1 + self.settings.repair_attempts):
             if not pending:
                 return
@@ -224,8 +235,13 @@ class DocsStageRunner:
         try:
             code = extract_code(result.text, example.plan.renderer)
         except ParseError as e:
-            record.update(stage="code", error=str(e))
+            record.update(stage="code", error=str(e), reply=result.text[:300])
             return str(e), "code"
+        shot = prompts.CODE_SHOTS.get(example.plan.renderer)
+        if shot is not None and copies_shot_code(code, shot.code, shot.data, shot.topic):
+            # The shown example's code is ours, not the model's: never render it as a row.
+            record.update(stage="code", error="code copies the prompt's example", reply=result.text[:300])
+            return "code copies the prompt's example: write new code for the data given here", "code"
         try:
             renderer = self.renderers.get(example.plan.renderer)
         except Exception as e:  # noqa: BLE001 - a renderer that cannot start fails its examples, not the shard
@@ -256,8 +272,18 @@ class DocsStageRunner:
             if not result.ok:
                 example.fail("qa", f"LLM error: {result.error}")
                 continue
-            pairs = parse_qa(result.text)
-            example.qa, example.qa_dropped = filter_qa(pairs, example.data, example.code)
+            parsed = parse_qa(result.text)
+            pairs = []
+            for question, answer in parsed:
+                if copies_shot_qa(question, answer, prompts.QA_SHOT_PAIRS, prompts.CSV_SHOT.data):
+                    # Ours, not the model's: the shown example's pair, or one about its data.
+                    example.qa_dropped.append(
+                        {"question": question[:200], "answer": answer[:200], "reason": "copies the prompt's example"}
+                    )
+                else:
+                    pairs.append((question, answer))
+            example.qa, dropped = filter_qa(pairs, example.data, example.code)
+            example.qa_dropped += dropped
             if not example.qa:
-                reason = "no QA pairs in the reply" if not pairs else "every QA pair was filtered out"
+                reason = "no QA pairs in the reply" if not parsed else "every QA pair was filtered out"
                 example.fail("qa", reason, dropped=example.qa_dropped[:10], reply=result.text[:300])

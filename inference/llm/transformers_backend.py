@@ -158,9 +158,17 @@ class TransformersBackend(LLMBackend):
                     if finish[row] is not None:
                         next_ids.append(self._pad)  # finished rows ride along until the batch ends
                         continue
-                    token = (
-                        greedy[row] if samplers[row] is None else _sample(logits[row], request.params, samplers[row])
+                    params = request.params
+                    penalised = params.repetition_penalty != 1.0 and bool(generated[row])
+                    row_logits = (
+                        penalise_repeats(logits[row], generated[row], params.repetition_penalty)
+                        if penalised
+                        else logits[row]
                     )
+                    if samplers[row] is not None:
+                        token = _sample(row_logits, params, samplers[row])
+                    else:
+                        token = int(row_logits.argmax()) if penalised else greedy[row]
                     next_ids.append(token)
                     finish[row], texts[row] = self._advance(generated[row], token, request.params)
                 if all(reason is not None for reason in finish):
@@ -228,6 +236,18 @@ def _sampler(params: GenerationParams, device: str) -> Any:
     else:
         generator.manual_seed(params.seed)
     return generator
+
+
+def penalise_repeats(logits: Any, tokens: list[int], penalty: float) -> Any:
+    """A copy of `logits` where each token already generated is `penalty` times less likely (positive logits
+    divided, negative ones multiplied, as in CTRL and transformers)."""
+    import torch
+
+    out = logits.clone()
+    ids = torch.tensor(sorted(set(tokens)), dtype=torch.long, device=logits.device)
+    seen = out[ids]
+    out[ids] = torch.where(seen > 0, seen / penalty, seen * penalty)
+    return out
 
 
 def _sample(logits: Any, params: GenerationParams, generator: Any) -> int:

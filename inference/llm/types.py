@@ -21,6 +21,9 @@ class GenerationParams:
     # When True a completion cut off by max_new_tokens ("length") counts as an error: callers that parse the
     # output (code, JSON, QA lists) need it whole.
     require_complete: bool = False
+    # > 1 makes tokens the reply already holds less likely (CTRL-style; the prompt is not counted, so copying
+    # from it stays free). 1.0 = off. Small models otherwise loop on one line.
+    repetition_penalty: float = 1.0
 
     def __post_init__(self) -> None:
         # Accept one string or a list for convenience; store a tuple so params stay hashable and immutable.
@@ -52,6 +55,8 @@ class LLMRequest:
             return f"temperature must be >= 0, got {self.params.temperature}"
         if not 0 < self.params.top_p <= 1:
             return f"top_p must be in (0, 1], got {self.params.top_p}"
+        if self.params.repetition_penalty <= 0:
+            return f"repetition_penalty must be > 0, got {self.params.repetition_penalty}"
         return None
 
 

@@ -25,7 +25,8 @@ SCRIPT = (
 CODE_INSTRUCTIONS = (
     "Write a complete LaTeX document (\\documentclass{article} ... \\end{document}) that compiles with "
     "pdflatex using only standard packages (e.g. booktabs, array, xcolor, colortbl, tabularx, multirow, "
-    "amsmath, geometry, graphicx, tikz). The content must fit on the first page. Do not \\input or "
+    "amsmath, geometry, graphicx, tikz). Give \\begin{tabular} one column letter per data column (e.g. "
+    "{lrr} for three columns). The content must fit on the first page. Do not \\input or "
     "\\include other files, do not use images, and do not use \\write18."
 )
 

@@ -4,7 +4,16 @@ import json
 
 import pytest
 
-from generators.docs.parsing import ParseError, extract_code, parse_data, parse_qa, parse_topic
+from generators.docs.parsing import (
+    ParseError,
+    copies_shot_code,
+    copies_shot_qa,
+    extract_code,
+    parse_data,
+    parse_qa,
+    parse_topic,
+    shot_markers,
+)
 
 
 def test_topic_takes_first_line_without_labels_or_quotes():
@@ -104,3 +113,80 @@ def test_parse_qa_pairs_with_options_and_numbering():
         ("Which is cheapest?\n(A) Oslo (B) Lima", "(B) Lima"),
         ("Is Rome listed?", "Yes"),
     ]
+
+
+def test_label_number_lines_become_csv_and_a_looping_header_goes():
+    reply = "Here are the counts:\n- Coot: 31\n- Mute swan - 4\n3. Mallard: 1,250\n"
+    assert parse_data(reply, "csv") == "Item,Value\nCoot,31\nMute swan,4\nMallard,1250\n"
+    looping = "City,Rent\nOslo,1800\nCity,Rent\nRome,1200\nOslo,1800\nCity,Rent\n"
+    assert parse_data(looping, "csv") == "City,Rent\nOslo,1800\nRome,1200\n"
+    with pytest.raises(ParseError):
+        parse_data("Name,Value\nJohn Smith\nJohn Smith\nJohn Smith", "csv")  # one-column lines
+
+
+SHOT_CSV = "Bird,Count\nGrey heron,14\nLittle grebe,9\nMoorhen,18\n"
+SHOT_JSON = '{"title": "Autumn Book Swap", "items": [{"name": "Swap closes", "time": "13:00"}]}'
+
+
+def test_data_that_copies_the_shown_example_is_rejected():
+    assert shot_markers(SHOT_CSV) == ["grey heron", "little grebe", "moorhen"]
+    with pytest.raises(ParseError, match="copies the prompt's example"):
+        parse_data(SHOT_CSV, "csv", SHOT_CSV)
+    with pytest.raises(ParseError, match="copies the prompt's example"):  # one shown value among new ones
+        parse_data("Bird,Count\nCoot,31\nGrey Heron,3\nSwan,4\n", "csv", SHOT_CSV)
+    with pytest.raises(ParseError, match="copies the prompt's example"):
+        parse_data('{"title": "Autumn book swap", "date": "May 2"}', "json", SHOT_JSON)
+    # Same header and shape, the model's own rows: kept. Short numbers alone are no copy.
+    assert parse_data("Bird,Count\nCoot,14\nMute swan,9\n", "csv", SHOT_CSV) == "Bird,Count\nCoot,14\nMute swan,9\n"
+    assert parse_data('{"title": "Jazz night", "time": "13:00"}', "json", SHOT_JSON)
+
+
+SHOT_CODE = (
+    'import matplotlib.pyplot as plt\n\nbirds = ["Grey heron", "Little grebe"]\ncounts = [14, 9]\n'
+    'plt.bar(birds, counts)\nplt.title("Water birds at Kestrel Lake")\nplt.savefig("output.png")\n'
+)
+
+
+def test_code_that_copies_the_shown_example_is_detected():
+    def copies(code: str) -> bool:
+        return copies_shot_code(code, SHOT_CODE, SHOT_CSV, "Water birds at Kestrel Lake")
+
+    assert copies(SHOT_CODE.replace("\n", "\n\n  "))  # the same code, whitespace aside
+    assert copies(SHOT_CODE.replace("[14, 9]", "[3, 5]"))  # new numbers, the example's names
+    assert copies('plt.title("WATER birds at Kestrel   lake")')  # the example's title
+    lines = SHOT_CODE.splitlines()  # import, blank, birds, counts, bar, title, savefig
+    assert copies("\n".join([lines[0], 'birds = ["Coot", "Swan"]', *lines[3:5], lines[6]]))  # 4 of its 6 lines
+    assert not copies("\n".join([lines[0], 'birds = ["Coot", "Swan"]', "counts = [3, 5]", lines[4], lines[6]]))
+    own = (
+        'import matplotlib.pyplot as plt\n\nbirds = ["Coot", "Swan"]\ncounts = [31, 4]\n'
+        'plt.bar(birds, counts)\nplt.title("Birds on the canal")\nplt.savefig("output.png")\n'
+    )
+    assert not copies(own)  # the same kind of program with the model's own data and title
+
+
+def test_csv_needs_a_header_and_a_looping_table_is_cut():
+    with pytest.raises(ParseError, match="no header"):
+        parse_data("1,2,3\n4,5,6\n7,8,9\n", "csv")
+    rows = "".join(f"Day {i},{i * 3}\n" for i in range(1, 30))
+    assert parse_data("Day,Visits\n" + rows, "csv").count("\n") == 13  # header + the first 12 rows
+
+
+def test_topic_that_copies_the_shown_title_is_rejected():
+    shown = "Water birds counted at Kestrel Lake in May"
+    with pytest.raises(ParseError, match="copies the prompt's example"):
+        parse_topic("Title: Water birds counted at Kestrel Lake in  May", shown)
+    with pytest.raises(ParseError, match="copies the prompt's example"):
+        parse_topic("Birds counted at Kestrel Lake in June", shown)  # four words in a row of the shown title
+    assert parse_topic("Water birds on the canal", shown) == "Water birds on the canal"
+
+
+def test_qa_pairs_that_copy_the_shown_example_are_detected():
+    shown = [("Were more moorhens than little grebes counted?", "Yes"), ("What was the weather?", "unanswerable")]
+
+    def copies(question: str, answer: str) -> bool:
+        return copies_shot_qa(question, answer, shown, SHOT_CSV)
+
+    assert copies("How many Grey Herons were seen?", "3")  # about the example's data, not this figure's
+    assert copies("What was the weather?", "Unanswerable")  # the shown pair, word for word
+    assert not copies("What was the weather?", "Sunny")  # a generic question with the model's own answer
+    assert not copies("Which city has the highest rent?", "Oslo")

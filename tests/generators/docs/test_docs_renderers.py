@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 
 from generators.docs.image_checks import check_image
+from generators.docs.parsing import copies_shot_code, extract_code
+from generators.docs.prompts import CODE_SHOTS
 from generators.docs.renderers import RENDERERS, RenderResult, get_renderer
 from generators.docs.renderers.examples import GOOD
 from generators.docs.sandbox import capabilities
@@ -45,6 +47,15 @@ def test_renders_good_example(renderers, name):
     im = Image.open(io.BytesIO(res.png))
     assert im.format == "PNG" and im.mode == "RGB"
     assert res.seconds > 0
+
+
+@pytest.mark.parametrize("name", list(RENDERERS))
+def test_prompt_worked_example_renders_and_counts_as_a_copy_of_itself(renderers, name):
+    shot = CODE_SHOTS[name]
+    res = renderers[name].render(extract_code(shot.code, name), timeout_s=30)
+    assert res.ok and check_image(res.png) == [], res.error  # known-good code of the renderer's kind
+    assert copies_shot_code(extract_code(shot.code, name), shot.code, shot.data, shot.topic)
+    assert not copies_shot_code(GOOD[name], shot.code, shot.data, shot.topic)  # other good code is no copy
 
 
 @pytest.mark.parametrize("name", list(RENDERERS))

@@ -64,3 +64,52 @@ def test_no_repairs_and_unparseable_data_stop_at_their_stage(pool):
     )
     assert example.failure.stage == "data" and "no table" in example.failure.reason
     assert len(llm.batches) == 2  # nothing sent after the data stage
+
+
+def test_worked_examples_are_shown_and_replies_that_copy_them_are_rejected(pool):
+    from generators.docs import prompts
+
+    def reply(request):
+        last = request.messages[-1].content
+        if "Invent" in last:  # the model answers with the example's rows for one key
+            return prompts.CSV_LINKS_SHOT.data if request.key == "copy-data" else "Step,Next\nWake,Wash\nWash,Eat\n"
+        if "Make a" in last or "That did not work" in last:
+            return prompts.CODE_SHOTS["graphviz"].code  # the example's code, every time
+        return "Morning routine"
+
+    llm = FakeLLM(reply)
+    settings = DocsSettings(renderers=("graphviz",), repair_attempts=1)
+    plans = [plan_example(0, 2, "copy-data", ("graphviz",)), plan_example(0, 3, "copy-code", ("graphviz",))]
+    copy_data, copy_code = DocsStageRunner(llm, settings, 0, pool).run(plans)
+
+    data_request = llm.batches[1][0].messages
+    assert [m.role for m in data_request] == ["user", "assistant", "user"]
+    assert data_request[1].content == prompts.data_shot(plans[0].figure.name, "csv").data.strip()
+    code_request = llm.batches[2][0].messages
+    assert [m.role for m in code_request] == ["user", "assistant", "user"]
+    assert code_request[1].content == prompts.CODE_SHOTS["graphviz"].code.strip()
+    assert "Wake,Wash" in code_request[2].content
+
+    assert copy_data.failure.stage == "data" and copy_data.failure.reason == "data copies the prompt's example"
+    assert copy_code.failure.stage == "code" and copy_code.failure.reason.startswith("code copies the prompt's example")
+    assert [a["error"] for a in copy_code.failure.details["attempts"]] == ["code copies the prompt's example"] * 2
+    assert copy_code.png == b""  # the example's code is never rendered
+
+
+def test_qa_pairs_copied_from_the_shown_example_are_dropped_with_their_reason(pool):
+    from generators.docs import prompts
+    from tests.generators.docs.fake_llm import scripted_reply
+
+    def reply(request):
+        text = scripted_reply(request)
+        if "Write questions" in request.messages[-1].content:
+            assert [m.role for m in request.messages] == ["user", "assistant", "user"]
+            question, answer = prompts.QA_SHOT_PAIRS[-1]
+            text += f"Q: {question}\nA: {answer}\nQ: How many grey herons are there?\nA: 12\n"
+        return text
+
+    settings = DocsSettings(renderers=("graphviz",), repair_attempts=1)
+    (example,) = DocsStageRunner(FakeLLM(reply), settings, 0, pool).run([plan_example(0, 0, "ex", ("graphviz",))])
+    assert example.failure is None and [p.answer for p in example.qa] == ["12", "(C) C", "No"]
+    copied = [d["question"] for d in example.qa_dropped if d["reason"] == "copies the prompt's example"]
+    assert copied == [prompts.QA_SHOT_PAIRS[-1][0], "How many grey herons are there?"]

@@ -54,3 +54,24 @@ def test_length_stop_and_bad_requests_end_as_results(local_llm):
     assert stop.finish_reason == "stop" and "4" not in stop.text and stop.text.startswith("1")
     assert neither.finish_reason == "error" and "exactly one" in neither.error
     assert raw.ok and raw.completion_tokens == 5
+
+
+def test_repetition_penalty_is_off_by_default_and_lowers_repeated_tokens(local_llm):
+    import torch
+
+    from inference.llm.transformers_backend import penalise_repeats
+
+    assert GenerationParams().repetition_penalty == 1.0
+    bad = LLMRequest(prompt="x", params=GenerationParams(repetition_penalty=0.0))
+    assert "repetition_penalty" in bad.problem()
+    logits = torch.tensor([2.0, -1.0, 3.0, 0.5])
+    assert penalise_repeats(logits, [0, 1, 1], 2.0).tolist() == [1.0, -2.0, 3.0, 0.5]
+    assert logits.tolist() == [2.0, -1.0, 3.0, 0.5]  # the caller's logits are left alone
+
+    # Greedy with a penalty stays independent of the batch, and the default gives the unpenalised text.
+    ask = "List the days of the week, one per line."
+    requests = [chat(ask, "p", max_new_tokens=24, repetition_penalty=1.3), chat(QUESTIONS[0], "q", max_new_tokens=8)]
+    batched = local_llm.generate(requests)
+    assert batched[0].text == local_llm.generate(requests[:1])[0].text
+    plain = local_llm.generate([chat(ask, "plain", max_new_tokens=24)])[0]
+    assert plain.text == local_llm.generate([chat(ask, "one", max_new_tokens=24, repetition_penalty=1.0)])[0].text
