@@ -173,6 +173,9 @@ class OpenAIBackend(LLMBackend):
             body["seed"] = params.seed
         if params.stop:
             body["stop"] = list(params.stop)
+        if params.repetition_penalty != 1.0:
+            # Not in OpenAI's API, but vLLM, SGLang and our test server read it; others ignore unknown fields.
+            body["repetition_penalty"] = params.repetition_penalty
         if request.messages is not None:
             path = "/chat/completions"
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]

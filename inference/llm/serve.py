@@ -77,6 +77,7 @@ def parse_request(body: Any, chat: bool, served: str) -> LLMRequest:
             temperature=float(body.get("temperature", 1.0)),
             top_p=float(body.get("top_p", 1.0)),
             seed=None if body.get("seed") is None else int(body["seed"]),
+            repetition_penalty=float(body.get("repetition_penalty", 1.0)),
             stop=(stop,) if isinstance(stop, str) else tuple(str(s) for s in stop),
         )
         if chat:

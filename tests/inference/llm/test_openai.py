@@ -23,10 +23,12 @@ def test_served_model_matches_the_local_backend(served_url, local_llm):
     llm = make_llm(LLMConfig(backend="openai", url=served_url, max_concurrency=4))
     questions = ["What is 2 + 2?", "Name a fruit.", "Say hello.", "What is the capital of Italy?"]
     requests = [ask(q, f"k{i}", max_new_tokens=8) for i, q in enumerate(questions)]
+    # The repetition penalty travels in the request body (as vLLM reads it) and changes nothing else.
+    requests.append(ask("List ten fruits.", "rp", max_new_tokens=12, repetition_penalty=1.3))
     requests.append(LLMRequest(prompt="Once upon a time", params=GenerationParams(max_new_tokens=6), key="raw"))
     results = llm.generate(requests)
     assert llm.model_id == EMBEDDED_GGUF  # discovered from /v1/models
-    assert [r.key for r in results] == ["k0", "k1", "k2", "k3", "raw"]
+    assert [r.key for r in results] == ["k0", "k1", "k2", "k3", "rp", "raw"]
     assert all(r.ok and r.attempts == 1 and r.model_id == EMBEDDED_GGUF for r in results)
     assert results[-1].completion_tokens == 6 and results[-1].finish_reason == "length"
     # Same weights, greedy decoding: the server (batching whatever arrives together) says what we say locally.
