@@ -69,6 +69,11 @@ class VLM(nn.Module):
         self.connector = Connector(
             cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size, cfg.image.pooling
         )
+        if isinstance(self.connector.out_norm, nn.BatchNorm1d):
+            # Start the image content at the scale of a token embedding: far larger and it drowns the layout
+            # token's embedding, which is what lets attention find the image tokens at all.
+            with torch.no_grad():
+                self.connector.out_norm.weight.fill_(float(self.decoder.get_input_embeddings().weight.std()))
         # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
         self.bow_norm = nn.LayerNorm(self.decoder.config.hidden_size) if cfg.bow_weight > 0 else None
 
