@@ -75,7 +75,12 @@ class VLM(nn.Module):
             with torch.no_grad():
                 self.connector.out_norm.weight.fill_(float(self.decoder.get_input_embeddings().weight.std()))
         # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
-        self.bow_norm = nn.LayerNorm(self.decoder.config.hidden_size) if cfg.bow_weight > 0 else None
+        hidden = self.decoder.config.hidden_size
+        self.bow_norm = nn.LayerNorm(hidden) if cfg.bow_weight > 0 else None
+        if cfg.aux_kind not in ("bag", "sequence"):
+            raise ValueError(f"aux_kind must be 'bag' or 'sequence', not {cfg.aux_kind!r}")
+        use_pos = cfg.bow_weight > 0 and cfg.aux_kind == "sequence"
+        self.aux_pos = nn.Embedding(cfg.aux_positions, hidden) if use_pos else None
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
@@ -84,7 +89,8 @@ class VLM(nn.Module):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
-        connector = list(self.connector.parameters()) + (list(self.bow_norm.parameters()) if self.bow_norm else [])
+        aux = [p for m in (self.bow_norm, self.aux_pos) if m is not None for p in m.parameters()]
+        connector = list(self.connector.parameters()) + aux
         return {
             "connector": connector,
             "vision": list(self.vision.parameters()),
@@ -125,6 +131,22 @@ class VLM(nn.Module):
         per_example = -(bag * F.log_softmax(logits.float(), -1)).sum(1)
         return per_example.sum() / (has > 0).sum().clamp(min=1)
 
+    def sequence_aux_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Auxiliary loss: each answer token predicted from its example's mean image feature plus an embedding
+        of its rank k among the example's answer tokens (no text context): a direct, position-aware gradient
+        into the vision side."""
+        b = batch["input_ids"].shape[0]
+        crop_example = batch["crop_example"]
+        per_crop = crop_feats.float().mean(1)
+        pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
+        pooled = pooled / torch.bincount(crop_example, minlength=b).clamp(min=1)[:, None]
+        answer = batch["targets"] != IGNORE
+        rank = (answer.cumsum(1) - 1).clamp(0, self.cfg.aux_positions - 1)
+        rows, cols = answer.nonzero(as_tuple=True)
+        h = self.bow_norm(pooled[rows] + self.aux_pos(rank[rows, cols]))
+        logits = self.decoder.get_output_embeddings()(h.to(crop_feats.dtype))
+        return F.cross_entropy(logits.float(), batch["targets"][rows, cols])
+
     def hidden_states(self, batch: dict, embeds: torch.Tensor | None = None) -> torch.Tensor:
         if embeds is None:
             embeds = self.embed(batch)
@@ -148,7 +170,8 @@ class VLM(nn.Module):
         loss = F.cross_entropy(logits.float(), targets, reduction="sum") / max(n, 1)
         out = {"loss": loss, "lm_loss": loss, "n_tokens": n}
         if use_bow and crop_feats is not None:
-            out["aux_loss"] = self.bow_loss(crop_feats, batch)
+            aux = self.sequence_aux_loss if self.aux_pos is not None else self.bow_loss
+            out["aux_loss"] = aux(crop_feats, batch)
             out["loss"] = loss + self.cfg.bow_weight * out["aux_loss"]
         return out
 

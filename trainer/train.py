@@ -60,7 +60,7 @@ def make_optimizer(model: VLM, cfg: TrainConfig) -> tuple[torch.optim.Optimizer,
         for ps, wd in ((decay, cfg.weight_decay), (no_decay, 0.0)):
             if ps:
                 groups.append({"params": ps, "lr": lr, "weight_decay": wd, "warmup": warmup, "part": part})
-    opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), eps=1e-8)
+    opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), eps=cfg.adam_eps)
     lambdas = [LRSchedule(g["warmup"], cfg.steps, cfg.min_lr_ratio) for g in groups]
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambdas)
 

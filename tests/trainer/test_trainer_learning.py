@@ -76,6 +76,28 @@ def test_bow_loss_trains_vision_and_is_off_in_eval(tokenizer):
     assert "aux_loss" not in out and torch.equal(out["loss"], out["lm_loss"])
 
 
+def test_sequence_aux_loss_predicts_each_answer_position_from_the_image(tokenizer):
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(preset("tiny"), bow_weight=1.0, aux_kind="sequence", aux_positions=8)
+    model = VLM(cfg, tokenizer).train()
+    batch = _batch(tokenizer, cfg)
+    out = model(batch)
+    assert torch.isfinite(out["aux_loss"]) and out["aux_loss"] > 0
+    model.zero_grad()
+    out["aux_loss"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.vision.parameters())
+    assert model.aux_pos.weight.grad[-1].abs().sum() > 0  # answers longer than 8 tokens share the last slot
+    # A zero image feature and zero position embeddings predict every token alike: ln(vocab).
+    with torch.no_grad():
+        model.aux_pos.weight.zero_()
+    head = model.decoder.get_output_embeddings().weight
+    feats = torch.zeros(batch["crops"].shape[0], 4, head.shape[1])
+    assert abs(float(model.sequence_aux_loss(feats, batch)) - np.log(head.shape[0])) < 1e-3
+    assert "aux_loss" not in model.eval()(batch)
+    with pytest.raises(ValueError, match="aux_kind"):
+        VLM(dataclasses.replace(cfg, aux_kind="words"), tokenizer)
+
+
 def test_bow_loss_of_a_blank_feature_is_log_vocab(tokenizer):
     torch.manual_seed(0)
     cfg = dataclasses.replace(preset("tiny"), bow_weight=1.0)
