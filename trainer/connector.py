@@ -1,4 +1,5 @@
-"""Molmo's connector: 2x2 attention pooling of ViT patches, then an MLP into the LM's width."""
+"""Molmo's connector: 2x2 attention pooling of ViT patches, then an MLP into the LM's width; or (kind
+"linear") the 2x2 mean and one linear map, for from-scratch models on a CPU budget."""
 
 import torch
 import torch.nn.functional as F
@@ -17,15 +18,19 @@ class Connector(nn.Module):
         # Learned offsets for patches that are all padding / partly padding, so the model can tell
         # padding from black image content.
         self.pad_embed = nn.Parameter(torch.zeros(2, in_dim))
-        self.q = nn.Linear(in_dim, in_dim)
-        self.k = nn.Linear(in_dim, in_dim)
-        self.v = nn.Linear(in_dim, in_dim)
-        self.o = nn.Linear(in_dim, in_dim)
-        hidden = int(out_dim * cfg.mlp_ratio)
-        # SwiGLU MLP as in Molmo's image projector.
-        self.w_gate = nn.Linear(in_dim, hidden, bias=False)
-        self.w_up = nn.Linear(in_dim, hidden, bias=False)
-        self.w_down = nn.Linear(hidden, out_dim, bias=False)
+        if cfg.kind not in ("attention", "linear"):
+            raise ValueError(f"connector kind must be 'attention' or 'linear', not {cfg.kind!r}")
+        self.proj = nn.Linear(in_dim, out_dim) if cfg.kind == "linear" else None
+        if cfg.kind == "attention":
+            self.q = nn.Linear(in_dim, in_dim)
+            self.k = nn.Linear(in_dim, in_dim)
+            self.v = nn.Linear(in_dim, in_dim)
+            self.o = nn.Linear(in_dim, in_dim)
+            hidden = int(out_dim * cfg.mlp_ratio)
+            # SwiGLU MLP as in Molmo's image projector.
+            self.w_gate = nn.Linear(in_dim, hidden, bias=False)
+            self.w_up = nn.Linear(in_dim, hidden, bias=False)
+            self.w_down = nn.Linear(hidden, out_dim, bias=False)
         norms = {"none": None, "rms": lambda: nn.RMSNorm(out_dim), "batch": lambda: nn.BatchNorm1d(out_dim)}
         if cfg.output_norm not in norms:
             raise ValueError(f"connector output_norm must be one of {sorted(norms)}, not {cfg.output_norm!r}")
@@ -39,6 +44,9 @@ class Connector(nn.Module):
         feats = feats + self.pad_embed[0] * (mask == 0) + self.pad_embed[1] * ((mask > 0) & (mask < 1))
         # (N, P, P, C) -> windows (N * T * T, k*k, C)
         win = feats.view(n, side // k, k, side // k, k, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, k * k, c)
+        if self.proj is not None:
+            out = self.proj(win.mean(dim=1))
+            return self._normed(out.view(n, (side // k) ** 2, -1))
         query = win.mean(dim=1, keepdim=True)  # Molmo: the window's mean asks, its patches answer
         h, d = self.heads, c // self.heads
         q = self.q(query).view(-1, 1, h, d).transpose(1, 2)
@@ -47,8 +55,9 @@ class Connector(nn.Module):
         pooled = F.scaled_dot_product_attention(q, key, val).transpose(1, 2).reshape(-1, c)
         pooled = self.o(pooled)
         out = self.w_down(F.silu(self.w_gate(pooled)) * self.w_up(pooled))
+        return self._normed(out.view(n, (side // k) ** 2, -1))
+
+    def _normed(self, out: torch.Tensor) -> torch.Tensor:
         if isinstance(self.out_norm, nn.BatchNorm1d):
-            out = self.out_norm(out.reshape(-1, out.shape[-1])).view_as(out)
-        elif self.out_norm is not None:
-            out = self.out_norm(out)
-        return out.view(n, (side // k) ** 2, -1)
+            return self.out_norm(out.reshape(-1, out.shape[-1])).view_as(out)
+        return out if self.out_norm is None else self.out_norm(out)

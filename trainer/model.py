@@ -81,6 +81,8 @@ class VLM(nn.Module):
             raise ValueError(f"aux_kind must be 'bag' or 'sequence', not {cfg.aux_kind!r}")
         use_pos = cfg.bow_weight > 0 and cfg.aux_kind == "sequence"
         self.aux_pos = nn.Embedding(cfg.aux_positions, hidden) if use_pos else None
+        if self.aux_pos is not None:  # token-embedding scale, or the position drowns the image feature
+            nn.init.normal_(self.aux_pos.weight, std=float(self.decoder.get_input_embeddings().weight.std()))
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.

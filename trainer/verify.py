@@ -149,7 +149,7 @@ def verify(
     config: str,
     out: str,
     eval_examples: int = 200,
-    batch_size: int = 8,
+    batch_size: int = 32,
     num_workers: int = 1,
     seed: int = 0,
 ) -> tuple[Path, dict]:
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", default="small")
     p.add_argument("--out", default="runs/verify")
     p.add_argument("--eval-examples", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
     p.add_argument("--num-workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)

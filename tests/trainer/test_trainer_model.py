@@ -200,3 +200,16 @@ def test_connector_output_norms():
     assert Connector(ConnectorConfig(heads=4), 32, 24, pooling=2).out_norm is None  # Molmo's default: none
     with pytest.raises(ValueError, match="output_norm"):
         Connector(ConnectorConfig(heads=4, output_norm="layer"), 32, 24, pooling=2)
+
+
+def test_linear_connector_is_the_window_mean_through_one_linear_map():
+    torch.manual_seed(0)
+    conn = Connector(ConnectorConfig(kind="linear", heads=4), 32, 24, pooling=2)
+    assert not hasattr(conn, "q") and not hasattr(conn, "w_down")  # no unused parameters (DDP)
+    feats = torch.randn(3, 16, 32)
+    out = conn(feats, torch.ones(3, 4, 4))
+    assert out.shape == (3, 4, 24)
+    top_left = feats.view(3, 4, 4, 32)[:, :2, :2].reshape(3, 4, 32).mean(1)  # the first 2x2 window
+    torch.testing.assert_close(out[:, 0], conn.proj(top_left))
+    with pytest.raises(ValueError, match="kind"):
+        Connector(ConnectorConfig(kind="perceiver", heads=4), 32, 24, pooling=2)
