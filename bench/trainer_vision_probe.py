@@ -6,6 +6,7 @@ split. It separates "the ViT cannot learn this in the budget" from "the VLM plum
 """
 
 import argparse
+import dataclasses
 import io
 import sys
 import time
@@ -20,6 +21,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trainer.config import load_config  # noqa: E402
+from trainer.connector import Connector  # noqa: E402
 from trainer.data import find_shards  # noqa: E402
 from trainer.preprocess import preprocess_image  # noqa: E402
 from trainer.tokenizer import IM_COL, IM_END, IM_PATCH, IM_START  # noqa: E402
@@ -40,6 +42,17 @@ def load(data: str, split: str, cfg, limit: int) -> tuple[torch.Tensor, torch.Te
     return torch.from_numpy(np.stack(xs)), torch.tensor(ys)
 
 
+class _Through(torch.nn.Module):
+    """Encoder tokens (N, P*P, C) through a connector (every patch real image)."""
+
+    def __init__(self, connector: torch.nn.Module, side: int):
+        super().__init__()
+        self.connector, self.side = connector, side
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.connector(tokens, torch.ones(tokens.shape[0], self.side, self.side))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
@@ -51,9 +64,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--flatten", action="store_true", help="linear head on all ViT tokens, not their mean")
     p.add_argument("--cnn", action="store_true", help="a plain CNN instead of the configured ViT, for reference")
+    p.add_argument(
+        "--connector",
+        choices=("attention", "linear"),
+        help="put a freshly initialised connector of this kind (the config's, 192 wide) between encoder and head",
+    )
+    p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    torch.manual_seed(a.seed)
     mc, _ = load_config(a.config)
     image = mc.image
     image.max_crops = 0
@@ -82,6 +101,14 @@ def main() -> None:
     else:
         vit = build_vision(mc.vision, image)
         dim = vit.out_dim
+    if a.connector:
+        # Does the encoder still learn through the connector? (From scratch, Molmo's attention connector
+        # blocks it; the linear one does not: trainer/README.md.)
+        cfg = dataclasses.replace(mc.connector, kind=a.connector, output_norm="none")
+        connector = Connector(cfg, dim, 192, image.pooling)
+        side = image.crop_patches
+        vit = torch.nn.Sequential(vit, _Through(connector, side))
+        dim = 192
     head = torch.nn.Sequential(torch.nn.LayerNorm(dim), torch.nn.Linear(dim, 12))
     params = list(vit.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
