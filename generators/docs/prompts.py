@@ -7,6 +7,7 @@ copies_shot_qa in parsing.py): every kept topic, table, program and QA pair is t
 
 from dataclasses import dataclass, replace
 
+from generators.docs.figures import FIGURE_TYPES
 from inference.llm import ChatMessage, GenerationParams, LLMRequest
 
 PROMPTS_VERSION = "docs-prompts-4"
@@ -65,17 +66,10 @@ JSON_SHOT = Shot(
     '[{"name": "Drop-off desk opens", "time": "09:30"}, {"name": "Children\'s corner", "time": "10:00"}, '
     '{"name": "Swap closes", "time": "13:00"}]}',
 )
-LINK_FIGURES = {
-    "flowchart",
-    "sequence diagram",
-    "mind map",
-    "class diagram",
-    "organisation chart",
-    "process diagram",
-    "dependency graph",
-    "decision tree",
-    "family tree",
-    "state machine",
+# Diagrams are drawn from links between things; pie and gantt charts, though "diagrams", need values.
+LINK_FIGURES = {f.name for figures in FIGURE_TYPES.values() for f in figures if f.config == "diagrams"} - {
+    "pie chart",
+    "gantt chart",
 }
 
 
