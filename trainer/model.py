@@ -117,14 +117,20 @@ class VLM(nn.Module):
         embeds = embeds.reshape(b * length, d).index_add(0, dst, feats).view(b, length, d)
         return (embeds, crop_feats) if return_features else embeds
 
-    def bow_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
-        """Auxiliary loss: each example's mean image feature predicts the bag of its answer tokens."""
+    @staticmethod
+    def image_means(crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+        """(n_crops, T, d) connector features -> (batch, d): the mean over each example's crops and tokens."""
         b = batch["input_ids"].shape[0]
         crop_example = batch["crop_example"]
         per_crop = crop_feats.float().mean(1)
         pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
-        counts = torch.bincount(crop_example, minlength=b).clamp(min=1)
-        logits = self.decoder.get_output_embeddings()(self.bow_norm(pooled / counts[:, None]).to(crop_feats.dtype))
+        return pooled / torch.bincount(crop_example, minlength=b).clamp(min=1)[:, None]
+
+    def bow_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Auxiliary loss: each example's mean image feature predicts the bag of its answer tokens."""
+        b = batch["input_ids"].shape[0]
+        pooled = self.image_means(crop_feats, batch)
+        logits = self.decoder.get_output_embeddings()(self.bow_norm(pooled).to(crop_feats.dtype))
         targets = batch["targets"]
         answer = (targets != IGNORE).float()
         bag = logits.new_zeros(b, logits.shape[1], dtype=torch.float32).scatter_add_(1, targets.clamp(min=0), answer)
@@ -137,11 +143,7 @@ class VLM(nn.Module):
         """Auxiliary loss: each answer token predicted from its example's mean image feature plus an embedding
         of its rank k among the example's answer tokens (no text context): a direct, position-aware gradient
         into the vision side."""
-        b = batch["input_ids"].shape[0]
-        crop_example = batch["crop_example"]
-        per_crop = crop_feats.float().mean(1)
-        pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
-        pooled = pooled / torch.bincount(crop_example, minlength=b).clamp(min=1)[:, None]
+        pooled = self.image_means(crop_feats, batch)
         answer = batch["targets"] != IGNORE
         rank = (answer.cumsum(1) - 1).clamp(0, self.cfg.aux_positions - 1)
         rows, cols = answer.nonzero(as_tuple=True)
