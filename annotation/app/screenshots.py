@@ -64,7 +64,7 @@ def speech_wav(path: str, text: str = SPEECH) -> str:
 
 def bundled_images() -> list[Path]:
     """ultralytics' sample images (bus.jpg, zidane.jpg)."""
-    from pipelines.count import bundled_images_dir
+    from media.samples import bundled_images_dir
 
     folder = bundled_images_dir()
     if folder is None:
