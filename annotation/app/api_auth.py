@@ -1,5 +1,7 @@
 """First-run setup, log in, log out, who am I."""
 
+import math
+
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -64,17 +66,24 @@ def setup(body: Credentials, response: Response, app: AppState = Depends(state))
     return start_session(app, response, user)
 
 
+def client_address(request: Request) -> str:
+    """The caller's address; behind a reverse proxy uvicorn takes it from X-Forwarded-For (see API.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/api/login", dependencies=[Depends(check_login_csrf)])
-def login(body: Credentials, response: Response, app: AppState = Depends(state)) -> dict[str, str]:
-    name = body.username.strip()
-    if app.limiter.blocked(name):
-        raise ApiError(429, "Too many failed logins for this user: wait a few minutes.")
+def login(body: Credentials, request: Request, response: Response, app: AppState = Depends(state)) -> dict[str, str]:
+    name, client = body.username.strip(), client_address(request)
+    wait = math.ceil(app.limiter.wait_s(name, client))
+    if wait > 0:
+        message = f"Too many failed logins from this computer: try again in {wait} s."
+        raise ApiError(429, message, headers={"Retry-After": str(wait)})
     with transaction(app.readers) as db:
         user = db.scalar(select(User).where(User.username == name))
     if user is None or not check_password(user.password_hash, body.password):
-        app.limiter.failed(name)
+        app.limiter.failed(name, client)
         raise ApiError(401, "Wrong user name or password.")
-    app.limiter.succeeded(name)
+    app.limiter.succeeded(name, client)
     return start_session(app, response, user)
 
 

@@ -1,8 +1,10 @@
 """The FastAPI app: pages (static HTML from static/, which call the JSON API), the API routers, error shapes."""
 
 import os
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +18,7 @@ from annotation.app.config import AppConfig
 from annotation.app.db import make_engine, migrate, reader_factory, session_factory, transaction
 from annotation.app.limits import BodyLimit
 from annotation.app.models import AuthSession, User
-from annotation.app.security import CSRF_COOKIE, SESSION_COOKIE, new_token, now, token_hash
+from annotation.app.security import CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, new_token, now, token_hash
 from annotation.app.state import AppState
 from annotation.app.storage import Storage
 
@@ -31,6 +33,23 @@ SECURITY_HEADERS = {
 }
 
 
+def validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
+    """FastAPI's first validation error as a message people can act on, and the field it names (None when the
+    body as a whole is wrong: not JSON, empty, or not a JSON object)."""
+    first = errors[0] if errors else {}
+    kind, loc = first.get("type", ""), [str(part) for part in first.get("loc", ())]
+    if kind == "json_invalid":  # loc is ("body", character position): not a field
+        reason = first.get("ctx", {}).get("error", "")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return f"The request body is not valid JSON ({reason}{at}).", None
+    where = ".".join(loc[1:])  # loc[0] says where: body, query, path
+    if not where and kind == "missing":
+        return "The request body is empty: send a JSON object.", None
+    if not where:
+        return "The request body must be a JSON object.", None
+    return f"{where}: {first.get('msg', 'invalid')}", where
+
+
 def create_app(config: AppConfig) -> FastAPI:
     problems = config.validate()
     if problems:
@@ -38,7 +57,12 @@ def create_app(config: AppConfig) -> FastAPI:
     os.makedirs(config.data_dir, exist_ok=True)
     engine = make_engine(config.database_url)
     migrate(engine)
-    app_state = AppState(config, engine, session_factory(engine), reader_factory(engine), Storage(config.data_dir))
+    limiter = LoginLimiter(
+        config.login_failures_per_user_client, config.login_failures_per_client, config.login_window_s
+    )
+    app_state = AppState(
+        config, engine, session_factory(engine), reader_factory(engine), Storage(config.data_dir), limiter
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -55,15 +79,12 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         detail = error.detail if isinstance(error.detail, dict) else {"error": str(error.detail), "field": None}
-        return JSONResponse(detail, status_code=error.status_code)
+        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", [])[1:])
-        return JSONResponse(
-            {"error": f"{where or 'request'}: {first.get('msg', 'invalid')}", "field": where or None}, 400
-        )
+        message, field = validation_message(error.errors())
+        return JSONResponse({"error": message, "field": field}, 400)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's middleware signature

@@ -17,6 +17,10 @@ class AppConfig:
     max_request_bytes: int = 512 * 1024 * 1024  # one admin upload of many images (annotators' requests are small)
     max_text_chars: int = 2000  # a label, question, reason or answer
     session_days: int = 14
+    # Failed logins (security.LoginLimiter): per user name from one client address, and per client address.
+    login_failures_per_user_client: int = 10
+    login_failures_per_client: int = 30
+    login_window_s: float = 300.0
     secure_cookies: bool = False  # set True behind HTTPS
     llm: LLMConfig = field(default_factory=lambda: LLMConfig(batch_size=1))
 
@@ -30,7 +34,8 @@ class AppConfig:
         if not 0 < low <= high:
             problems.append(f"the recording window must be 0 < min <= max, got {low}-{high}")
         limits = (self.max_image_bytes, self.max_audio_bytes, self.max_request_bytes, self.max_text_chars)
-        limits += (self.session_days,)
+        limits += (self.session_days, self.login_failures_per_user_client, self.login_failures_per_client)
+        limits += (self.login_window_s,)
         if min(limits) < 1:
             problems.append("size, text and session limits must be positive")
         return problems + self.llm.validate()

@@ -6,6 +6,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -53,24 +54,55 @@ def expiry(days: int) -> datetime:
 
 
 class LoginLimiter:
-    """At most `limit` failed logins per user name per `window_s`: slows password guessing to a crawl."""
+    """Failed logins counted in a sliding window of `window_s`, by (user name, client address) and by client address.
 
-    def __init__(self, limit: int = 10, window_s: float = 300.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+    - `per_user_client` failures for one user name from one address: that address must wait before it tries that
+      user name again (password guessing against one account);
+    - `per_client` failures from one address, whatever the user names: that address must wait before any login
+      (guessing across accounts).
+    Nothing is counted by user name alone, so failures from one address never lock the user out elsewhere. A
+    successful login clears only its own (user, address) count: an attacker's own account cannot reset the
+    address's count.
+    """
+
+    MAX_KEYS = 10_000  # above this many counted keys, the ones with no failure in the window are dropped
+
+    def __init__(
+        self,
+        per_user_client: int = 10,
+        per_client: int = 30,
+        window_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_user_client, self.per_client, self.window_s, self.clock = per_user_client, per_client, window_s, clock
+        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)  # (user, address) and ("", address)
         self.lock = threading.Lock()
 
-    def blocked(self, username: str) -> bool:
-        with self.lock:
-            times = self.failures[username]
-            while times and times[0] < time.monotonic() - self.window_s:
-                times.popleft()
-            return len(times) >= self.limit
+    def _recent(self, key: tuple[str, str], at: float) -> deque[float]:
+        times = self.failures[key]
+        while times and times[0] <= at - self.window_s:
+            times.popleft()
+        return times
 
-    def failed(self, username: str) -> None:
+    def wait_s(self, username: str, client: str) -> float:
+        """0 when this login may be tried; otherwise the seconds until the oldest counted failure leaves the window."""
         with self.lock:
-            self.failures[username].append(time.monotonic())
+            at, waits = self.clock(), [0.0]
+            for key, limit in (((username, client), self.per_user_client), (("", client), self.per_client)):
+                times = self._recent(key, at)
+                if len(times) >= limit:
+                    waits.append(times[len(times) - limit] + self.window_s - at)
+            return max(waits)
 
-    def succeeded(self, username: str) -> None:
+    def failed(self, username: str, client: str) -> None:
         with self.lock:
-            self.failures.pop(username, None)
+            at = self.clock()
+            self.failures[(username, client)].append(at)
+            self.failures[("", client)].append(at)
+            if len(self.failures) > self.MAX_KEYS:  # a flood of made-up user names must not grow memory forever
+                for key in [k for k, times in self.failures.items() if not self._recent(k, at)]:
+                    del self.failures[key]
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self.lock:
+            self.failures.pop((username, client), None)

@@ -19,8 +19,10 @@ from annotation.app.storage import Storage
 class ApiError(HTTPException):
     """An error the browser shows: {"error": message, "field": field}."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(status_code=status, detail={"error": message, "field": field})
+    def __init__(
+        self, status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code=status, detail={"error": message, "field": field}, headers=headers)
 
 
 @dataclass

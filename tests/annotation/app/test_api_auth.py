@@ -51,21 +51,40 @@ def test_login_me_and_logout(base: str) -> None:
     assert replayed.get("/api/me").status_code == 401
 
 
-def test_repeated_failed_logins_are_limited(base: str) -> None:
+def session_from(base: str, address: str) -> ApiSession:
+    """A browser session whose connections come from this loopback address (all of 127.0.0.0/8 is this machine)."""
+    session = ApiSession(base)
+    session.client = httpx.Client(base_url=base, timeout=120, transport=httpx.HTTPTransport(local_address=address))
+    session.client.get("/login")
+    return session
+
+
+def try_login(session: ApiSession, name: str, secret: str) -> httpx.Response:
+    return call(session, "POST", "/api/login", json={"username": name, "password": secret})
+
+
+def test_failed_logins_from_one_address_do_not_lock_the_user_out_elsewhere(base: str) -> None:
     admin = login(base, "admin")
     admin.call("POST", "/api/admin/users", json={"username": "victim", "password": password("victim")})
-    guesser = ApiSession(base)
-    statuses = [
-        call(guesser, "POST", "/api/login", json={"username": "victim", "password": f"guess-{i}"}).status_code
-        for i in range(11)
-    ]
+    attacker = session_from(base, "127.0.0.2")
+    statuses = [try_login(attacker, "victim", f"guess-{i}").status_code for i in range(11)]
     assert statuses == [401] * 10 + [429]
-    # even the right password waits now; other users are not affected
-    assert (
-        call(guesser, "POST", "/api/login", json={"username": "victim", "password": password("victim")}).status_code
-        == 429
-    )
+    refused = try_login(attacker, "victim", password("victim"))  # from there even the right password waits now
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "try again in" in refused.json()["error"]
+    victim = session_from(base, "127.0.0.3")  # the victim, at their own computer, logs in as usual
+    assert try_login(victim, "victim", password("victim")).status_code == 200
+    assert victim.call("GET", "/api/me")["username"] == "victim"
     assert login(base, "bob").call("GET", "/api/me")["username"] == "bob"
+
+
+def test_guessing_across_user_names_from_one_address_is_throttled(base: str) -> None:
+    sprayer = session_from(base, "127.0.0.4")
+    names = [f"user{i}" for i in range(30)]  # never more than 10 failures per name: the per-address limit holds
+    statuses = [try_login(sprayer, name, "Winter2024!").status_code for name in names]
+    assert statuses == [401] * 30
+    assert try_login(sprayer, "ana", password("ana")).status_code == 429  # every login from there waits
+    assert try_login(session_from(base, "127.0.0.5"), "ana", password("ana")).status_code == 200
 
 
 def test_changes_need_the_sessions_csrf_token(base: str) -> None:

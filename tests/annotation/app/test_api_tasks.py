@@ -112,6 +112,33 @@ def test_bad_points_are_refused_with_the_field(ana: ApiSession, body: dict, fiel
     assert response.status_code == 400 and response.json()["field"] == field and message in response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "The request body is not valid JSON"),
+        (b'{"annotation_id": "a", "label": "dog",', "The request body is not valid JSON"),  # cut off
+        (b"\xff\xfe", "The request body is not valid JSON"),
+        (b"", "The request body is empty"),
+        (b'["a", "list"]', "The request body must be a JSON object"),
+        (b'"a string"', "The request body must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_as_such(ana: ApiSession, content: bytes, message: str) -> None:
+    response = call(
+        ana, "POST", f"/api/tasks/{task_id(ana, 'points')}/points", content=content,
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 400 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"].startswith(message) and response.json()["field"] is None, response.json()
+
+
+def test_a_wrong_field_inside_good_json_is_still_named(ana: ApiSession) -> None:
+    body = {**points_body(), "points": [{"x": 1, "y": 2}, {"x": "left", "y": 2}]}
+    response = call(ana, "POST", f"/api/tasks/{task_id(ana, 'points')}/points", json=body)
+    assert response.status_code == 400 and response.json()["field"] == "points.1.x"
+    assert response.json()["error"].startswith("points.1.x: ")
+
+
 def test_recordings_are_checked_replayed_and_a_new_one_supersedes(ana: ApiSession, tmp_path: Path) -> None:
     path = f"/api/tasks/{task_id(ana, 'cap')}/recordings"
 

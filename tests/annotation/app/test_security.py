@@ -24,14 +24,41 @@ def test_csrf_comparison_refuses_empty_or_different_tokens() -> None:
     assert not same("", "") and not same("abc", "") and not same("abc", "abd")
 
 
-def test_the_login_limiter_blocks_a_user_name_after_repeated_failures() -> None:
-    limiter = LoginLimiter(limit=3, window_s=3600)
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_login_limiter_counts_per_user_and_address_and_per_address() -> None:
+    clock = Clock()
+    limiter = LoginLimiter(per_user_client=3, per_client=5, window_s=60, clock=clock)
     for _ in range(3):
-        assert not limiter.blocked("ana")
-        limiter.failed("ana")
-    assert limiter.blocked("ana") and not limiter.blocked("bob")
-    limiter.succeeded("ana")
-    assert not limiter.blocked("ana")
-    expired = LoginLimiter(limit=1, window_s=0)  # failures older than the window no longer count
-    expired.failed("ana")
-    assert not expired.blocked("ana")
+        assert limiter.wait_s("ana", "10.0.0.1") == 0
+        limiter.failed("ana", "10.0.0.1")
+        clock.now += 1
+    assert limiter.wait_s("ana", "10.0.0.1") == 57  # now t=1003; the first failure (t=1000) leaves the window at t=1060
+    assert limiter.wait_s("ana", "10.0.0.2") == 0  # the same user from elsewhere is not locked out
+    assert limiter.wait_s("bob", "10.0.0.1") == 0
+    limiter.failed("bob", "10.0.0.1")
+    limiter.failed("carl", "10.0.0.1")  # 5 failures from 10.0.0.1 over three user names: that address waits
+    assert limiter.wait_s("dee", "10.0.0.1") > 0 and limiter.wait_s("dee", "10.0.0.2") == 0
+    limiter.succeeded("eve", "10.0.0.1")  # an attacker's own good login does not reset the address's count
+    assert limiter.wait_s("dee", "10.0.0.1") > 0
+    clock.now += 60
+    assert limiter.wait_s("ana", "10.0.0.1") == 0 and limiter.wait_s("dee", "10.0.0.1") == 0  # all expired
+    limiter.failed("ana", "10.0.0.1")
+    limiter.succeeded("ana", "10.0.0.1")
+    assert ("ana", "10.0.0.1") not in limiter.failures
+
+
+def test_made_up_user_names_do_not_grow_the_limiter_forever() -> None:
+    clock = Clock()
+    limiter = LoginLimiter(per_user_client=3, per_client=10**9, window_s=60, clock=clock)
+    for i in range(LoginLimiter.MAX_KEYS):
+        limiter.failed(f"user-{i}", "10.0.0.1")
+    clock.now += 61
+    limiter.failed("one-more", "10.0.0.1")
+    assert len(limiter.failures) == 2  # ("one-more", address) and ("", address)
