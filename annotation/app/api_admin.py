@@ -39,6 +39,7 @@ class NewBatch(BaseModel):
     image_ids: list[str]
     annotators: list[str]
     name: str = ""
+    annotators_per_image: int = 1  # PixMo collects several people's work per image for some subsets
 
 
 class ExportRequest(BaseModel):
@@ -153,6 +154,7 @@ def list_images(app: AppState = Depends(state)) -> list[dict[str, Any]]:
 def annotators_by_name(db: Any, names: list[str]) -> list[User]:
     if not names:
         raise ApiError(400, "Choose at least one annotator.", "annotators")
+    names = list(dict.fromkeys(names))  # a name given twice is still one person
     users = {u.username: u for u in db.scalars(select(User).where(User.username.in_(names)))}
     missing = [n for n in names if n not in users]
     if missing:
@@ -160,16 +162,28 @@ def annotators_by_name(db: Any, names: list[str]) -> list[User]:
     return [users[n] for n in names]
 
 
-def add_tasks(db: Any, batch: Batch, image_ids: list[str], annotators: list[User], payloads: list[str]) -> int:
-    """One task per image, assigned round-robin over the annotators."""
-    for i, (image_id, payload) in enumerate(zip(image_ids, payloads, strict=True)):
-        db.add(
-            Task(
-                id=secrets.token_hex(8), batch_id=batch.id, task_type=batch.task_type, image_id=image_id,
-                annotator_id=annotators[i % len(annotators)].id, status="todo", payload=payload, created_at=now(),
-            )
+def add_tasks(
+    db: Any, batch: Batch, image_ids: list[str], annotators: list[User], payloads: list[str], per_image: int = 1
+) -> int:
+    """`per_image` tasks per image, each for a different annotator, dealt out round-robin: with 1, the images are
+    shared out among the annotators; with every annotator, each of them gets every image."""
+    if not 1 <= per_image <= len(annotators):
+        raise ApiError(
+            400, f"Annotators per image must be 1-{len(annotators)} (the number of annotators chosen).",
+            "annotators_per_image",
         )  # fmt: skip
-    return len(image_ids)
+    turn = 0
+    for image_id, payload in zip(image_ids, payloads, strict=True):
+        for _ in range(per_image):  # consecutive turns: per_image different people for this image
+            db.add(
+                Task(
+                    id=secrets.token_hex(8), batch_id=batch.id, task_type=batch.task_type, image_id=image_id,
+                    annotator_id=annotators[turn % len(annotators)].id, status="todo", payload=payload,
+                    created_at=now(),
+                )
+            )  # fmt: skip
+            turn += 1
+    return turn
 
 
 @router.post("/api/admin/batches")
@@ -192,7 +206,8 @@ def create_batch(body: NewBatch, app: AppState = Depends(state)) -> dict[str, An
         )
         db.add(batch)
         db.flush()
-        count = add_tasks(db, batch, list(dict.fromkeys(body.image_ids)), annotators, ["{}"] * len(set(body.image_ids)))
+        images = list(dict.fromkeys(body.image_ids))
+        count = add_tasks(db, batch, images, annotators, ["{}"] * len(images), body.annotators_per_image)
     return {"batch_id": batch.id, "tasks": count}
 
 

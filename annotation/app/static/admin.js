@@ -169,14 +169,22 @@ $("batch-form").addEventListener("submit", async (event) => {
   const name = form.name.value.trim();
   const imageIds = Array.from($("batch-images").querySelectorAll("input:checked"), (i) => i.value);
   const annotators = Array.from($("batch-annotators").querySelectorAll("input:checked"), (i) => i.value);
-  const problem = !name ? "Name the batch." : !imageIds.length ? "Select at least one image." : !annotators.length ? "Select at least one annotator." : "";
+  const perImageValue = Number(form.annotators_per_image.value || 1);
+  const problem = !name ? "Name the batch." : !imageIds.length ? "Select at least one image." : !annotators.length ? "Select at least one annotator."
+    : !(Number.isInteger(perImageValue) && perImageValue >= 1 && perImageValue <= annotators.length) ? `Annotators per image must be 1–${annotators.length} (the annotators chosen).` : "";
   if (problem) {
     say(status, problem, "error");
     return;
   }
   // Image ids go back as the server gave them (numbers stay numbers).
   const byId = new Map(images.map((i) => [String(i.image_id), i.image_id]));
-  const body = { name, task_type: form.task_type.value, image_ids: imageIds.map((id) => byId.get(id) ?? id), annotators };
+  const body = {
+    name,
+    task_type: form.task_type.value,
+    image_ids: imageIds.map((id) => byId.get(id) ?? id),
+    annotators,
+    annotators_per_image: perImageValue,
+  };
   try {
     const result = await busy($("create-batch"), () => api("POST", "/api/admin/batches", { json: body }));
     say(status, `Created batch “${name}” (${result.batch_id}) with ${result.tasks} task(s).`, "ok");

@@ -1,14 +1,26 @@
 """The admin API against a real server: users, images (checked by content, captions from a sidecar), batches,
 Count verification tasks, progress; annotators are refused."""
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from annotation.app.screenshots import ApiSession, bundled_images
-from tests.annotation.app.api_client import call, login, points_body, running, set_up, tasks_of
+from annotation.exports import CAP_MANIFEST, CapRecord, read_jsonl
+from tests.annotation.app.api_client import (
+    call,
+    login,
+    password,
+    points_body,
+    running,
+    set_up,
+    tasks_of,
+    tone,
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +100,72 @@ def test_batches_are_assigned_round_robin_and_progress_counts_them(admin: ApiSes
     assert (batch["tasks"], batch["done"], batch["annotations"], batch["by_type"]) == (2, 1, 1, {"points": 1})
     people = {a["annotator"]: a for a in progress["annotators"]}
     assert people["ana"]["by_type"] == {"points": 1} and people["bob"]["done"] == 0
+
+
+def six_images() -> list[tuple[str, tuple[str, bytes, str]]]:
+    """Six different real JPEGs (crops of bus.jpg), as upload fields."""
+    bus = Image.open(next(p for p in bundled_images() if p.name == "bus.jpg")).convert("RGB")
+    files = []
+    for i in range(6):
+        out = io.BytesIO()
+        bus.crop((i * 60, i * 80, i * 60 + 400, i * 80 + 300)).save(out, "JPEG", quality=90)
+        files.append(("files", (f"crop-{i}.jpg", out.getvalue(), "image/jpeg")))
+    return files
+
+
+def assignments(admin: ApiSession, batch: str) -> dict[str, list[str]]:
+    """Image file name -> the annotators who got it in this batch."""
+    names = {i["image_id"]: i["filename"] for i in admin.call("GET", "/api/admin/images")}
+    got: dict[str, list[str]] = {}
+    for person in ("ana", "bob", "cleo"):
+        for task in login(admin.base, person).call("GET", "/api/tasks"):
+            if task["batch"] == batch:
+                got.setdefault(names[task["image_id"]], []).append(person)
+    return {name: sorted(people) for name, people in sorted(got.items())}
+
+
+def test_a_batch_gives_each_image_to_as_many_annotators_as_asked(admin: ApiSession, tmp_path: Path) -> None:
+    admin.call("POST", "/api/admin/users", json={"username": "cleo", "password": password("cleo")})
+    images = [i["image_id"] for i in admin.call("POST", "/api/admin/images", files=six_images())["images"]]
+    assert len(set(images)) == 6
+    body = {"task_type": "points", "image_ids": images, "annotators": ["ana", "bob"]}
+    # The default: the six images shared out, three each, every image once.
+    assert admin.call("POST", "/api/admin/batches", json={**body, "name": "shared"})["tasks"] == 6
+    shared = assignments(admin, "shared")
+    assert len(shared) == 6 and all(len(people) == 1 for people in shared.values())
+    assert sorted(p for people in shared.values() for p in people) == ["ana"] * 3 + ["bob"] * 3
+    # Two per image: both annotators get every image.
+    both = {**body, "name": "both", "annotators_per_image": 2}
+    assert admin.call("POST", "/api/admin/batches", json=both)["tasks"] == 12
+    assert assignments(admin, "both") == {f"crop-{i}.jpg": ["ana", "bob"] for i in range(6)}
+    # Two of three per image: two different people on each, four tasks each.
+    three = {**both, "name": "two of three", "annotators": ["ana", "bob", "cleo"]}
+    assert admin.call("POST", "/api/admin/batches", json=three)["tasks"] == 12
+    spread = assignments(admin, "two of three")
+    assert all(len(set(people)) == 2 for people in spread.values()) and len(spread) == 6
+    assert sorted(p for people in spread.values() for p in people) == ["ana"] * 4 + ["bob"] * 4 + ["cleo"] * 4
+    before = admin.call("GET", "/api/admin/progress")
+    for k in (0, 3):  # more per image than annotators chosen (or none): refused, nothing made
+        refused = call(admin, "POST", "/api/admin/batches", json={**body, "name": "bad", "annotators_per_image": k})
+        assert refused.status_code == 400 and refused.json()["field"] == "annotators_per_image"
+    twice = {**body, "name": "bad", "annotators": ["ana", "ana"], "annotators_per_image": 2}  # one person, twice
+    assert call(admin, "POST", "/api/admin/batches", json=twice).json()["field"] == "annotators_per_image"
+    assert admin.call("GET", "/api/admin/progress") == before
+
+    # Several people's recordings of one image export as one Cap record (what the Cap pipeline reads).
+    cap = {"task_type": "cap", "image_ids": images[:1], "annotators": ["ana", "bob"], "annotators_per_image": 2}
+    assert admin.call("POST", "/api/admin/batches", json={**cap, "name": "cap twice"})["tasks"] == 2
+    for person in ("ana", "bob"):
+        session = login(admin.base, person)
+        task = next(t for t in session.call("GET", "/api/tasks") if t["batch"] == "cap twice")
+        session.call(
+            "POST", f"/api/tasks/{task['task_id']}/recordings", data={"annotation_id": f"rec-{person}"},
+            files={"audio": ("take.wav", tone(tmp_path / f"{person}.wav", 2.0), "audio/wav")},
+        )  # fmt: skip
+    exported = admin.call("POST", "/api/admin/export", json={"out_dir": str(tmp_path / "export")})
+    records = [r for _, r in read_jsonl(str(tmp_path / "export" / CAP_MANIFEST), CapRecord)]
+    assert exported["counts"][CAP_MANIFEST] == 1 and len(records) == 1
+    assert sorted(records[0].annotators) == ["ana", "bob"] and len(records[0].audio) == 2
 
 
 def test_verification_tasks_come_from_counts_task_file(admin: ApiSession) -> None:
