@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -26,6 +26,8 @@ from annotation.app.storage import AUDIO_MIME, AudioIdTaken, BadUpload
 
 router = APIRouter()
 ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+ANNOTATION_KINDS = ("points", "recording", "ama_question", "verify")
+ANNOTATION_PAGE, MAX_ANNOTATION_PAGE = 20, 100
 
 
 class PointIn(BaseModel):
@@ -138,30 +140,33 @@ def my_tasks(user: CurrentUser = Depends(current_user), app: AppState = Depends(
         ]
 
 
+def annotation_json(db: Any, a: Annotation) -> dict[str, Any]:
+    item = {"annotation_id": a.id, "kind": a.kind, "superseded": a.superseded, **json.loads(a.payload)}
+    if a.kind == "ama_question":
+        rounds = db.scalars(select(AMARound).where(AMARound.question_id == a.id).order_by(AMARound.round))
+        item["question_id"] = a.id
+        item["rounds"] = [
+            {
+                "round": r.round,
+                "draft": r.draft,
+                "action": r.action,
+                "reason": r.reason,
+                "edited_answer": r.edited_answer,
+            }
+            for r in rounds
+        ]
+    return item
+
+
+def live_annotations(task: Task, kind: str = "") -> Any:
+    """The task's annotations that are not deleted (of one kind, if given), oldest first."""
+    query = select(Annotation).where(Annotation.task_id == task.id, Annotation.deleted.is_(False))
+    return query.where(Annotation.kind == kind) if kind else query
+
+
 def annotations_of(db: Any, task: Task) -> list[dict[str, Any]]:
-    found = db.scalars(
-        select(Annotation)
-        .where(Annotation.task_id == task.id, Annotation.deleted.is_(False))
-        .order_by(Annotation.created_at)
-    )
-    out = []
-    for a in found:
-        item = {"annotation_id": a.id, "kind": a.kind, "superseded": a.superseded, **json.loads(a.payload)}
-        if a.kind == "ama_question":
-            rounds = db.scalars(select(AMARound).where(AMARound.question_id == a.id).order_by(AMARound.round))
-            item["question_id"] = a.id
-            item["rounds"] = [
-                {
-                    "round": r.round,
-                    "draft": r.draft,
-                    "action": r.action,
-                    "reason": r.reason,
-                    "edited_answer": r.edited_answer,
-                }
-                for r in rounds
-            ]
-        out.append(item)
-    return out
+    query = live_annotations(task).order_by(Annotation.created_at, Annotation.id)
+    return [annotation_json(db, a) for a in db.scalars(query)]
 
 
 @router.get("/api/tasks/{task_id}")
@@ -184,6 +189,28 @@ def task_detail(
         if "count_row" in payload:
             detail["count_row"] = payload["count_row"]
         return detail
+
+
+@router.get("/api/tasks/{task_id}/annotations")
+def task_annotations(
+    task_id: str,
+    kind: str = "",
+    offset: int = Query(0, ge=0),
+    limit: int = Query(ANNOTATION_PAGE, ge=1, le=MAX_ANNOTATION_PAGE),
+    user: CurrentUser = Depends(current_user),
+    app: AppState = Depends(state),
+) -> dict[str, Any]:
+    """One page of the task's saved work, oldest first, and how much there is in all (the Points page lists its
+    expressions a page at a time: a long list would make the page thousands of pixels tall)."""
+    if kind and kind not in ANNOTATION_KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(ANNOTATION_KINDS)}.", "kind")
+    with transaction(app.readers) as db:
+        query = live_annotations(own_task(db, task_id, user), kind)
+        total = db.scalar(select(func.count()).select_from(query.subquery()))
+        page = db.scalars(query.order_by(Annotation.created_at, Annotation.id).offset(offset).limit(limit))
+        return {
+            "total": total, "offset": offset, "limit": limit, "annotations": [annotation_json(db, a) for a in page],
+        }  # fmt: skip
 
 
 @router.get("/api/images/{image_id}")

@@ -10,6 +10,9 @@ export function annotationFields(annotation) {
   return { ...(annotation.data || annotation.payload || {}), ...annotation };
 }
 
+// Saved expressions are listed a page at a time (newest page first): hundreds would make the page metres tall.
+export const SAVED_PAGE = 10;
+
 const isTextField = (node) =>
   node && (node.tagName === "TEXTAREA" || (node.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(node.type)) || node.isContentEditable);
 
@@ -32,7 +35,12 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
   const notPresent = el("button", { type: "button", id: "not-present", title: "The expression matches nothing in this image" }, "Not present");
   const status = el("div", { class: "status", role: "status", hidden: true });
   const savedList = el("ul", { class: "expressions", id: "saved" });
-  const savedTitle = el("h3", {});
+  const savedTitle = el("h3", { id: "saved-title" });
+  const older = el("button", { type: "button", id: "saved-older" }, "‹ Older");
+  const newer = el("button", { type: "button", id: "saved-newer" }, "Newer ›");
+  const range = el("span", { id: "saved-range", "aria-live": "polite" });
+  const pager = el("div", { class: "row pager", id: "saved-pager", hidden: true }, older, range, newer);
+  const listStatus = el("div", { class: "status", role: "status", hidden: true });
 
   const form = el(
     "form",
@@ -50,7 +58,7 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
     status,
     el("div", { class: "row" }, save, notPresent),
   );
-  clear(workPane).append(form, savedTitle, savedList);
+  clear(workPane).append(form, savedTitle, savedList, pager, listStatus);
 
   let pending = null; // {id, body} of a save that has not succeeded yet: retried with the same id
 
@@ -64,21 +72,49 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
     unsaved.set("points", n > 0 || label.value.trim() !== "" || explanation.value.trim() !== "");
   }
 
-  function renderSaved() {
-    clear(savedList);
-    savedTitle.textContent = `Saved expressions (${saved.length})`;
-    for (const a of saved) {
-      const points = a.points || [];
-      const what = a.not_present ? el("span", { class: "badge no" }, "not present") : el("span", { class: "badge ok" }, `${points.length} point${points.length === 1 ? "" : "s"}`);
-      savedList.append(
-        el("li", { dataset: { annotationId: a.annotation_id || "" } },
-          el("div", { class: "row", style: { margin: 0 } }, el("span", { class: "label" }, a.label), what),
-          a.explanation ? el("div", { class: "small muted" }, a.explanation) : null),
-      );
+  // Which page of saved expressions is shown, counted from the newest (0); each page is in the order they were saved.
+  let pageFromNewest = 0;
+
+  function savedItem(a) {
+    const points = a.points || [];
+    const what = a.not_present ? el("span", { class: "badge no" }, "not present") : el("span", { class: "badge ok" }, `${points.length} point${points.length === 1 ? "" : "s"}`);
+    return el("li", { dataset: { annotationId: a.annotation_id || "" } },
+      el("div", { class: "row", style: { margin: 0 } }, el("span", { class: "label" }, a.label), what),
+      a.explanation ? el("div", { class: "small muted" }, a.explanation) : null);
+  }
+
+  /** One page of the saved expressions, from the server (GET /api/tasks/{id}/annotations). */
+  async function showSavedPage(fromNewest) {
+    const total = saved.length;
+    const end = Math.max(0, total - fromNewest * SAVED_PAGE);
+    const offset = Math.max(0, end - SAVED_PAGE);
+    const limit = Math.max(1, end - offset);
+    const before = [older.disabled, newer.disabled];
+    older.disabled = newer.disabled = true; // one page request at a time: a second click waits for this one
+    try {
+      const page = await api("GET", `/api/tasks/${encodeURIComponent(taskId)}/annotations?kind=points&offset=${offset}&limit=${limit}`);
+      pageFromNewest = fromNewest;
+      clear(savedList).append(...page.annotations.map(annotationFields).map(savedItem));
+      pager.hidden = page.total <= SAVED_PAGE;
+      range.textContent = page.total ? `${offset + 1}–${offset + page.annotations.length} of ${page.total}` : "";
+      older.disabled = offset === 0;
+      newer.disabled = fromNewest === 0;
+      say(listStatus, "");
+    } catch (error) {
+      [older.disabled, newer.disabled] = before;
+      sayError(listStatus, error);
     }
+  }
+
+  async function renderSaved() {
+    savedTitle.textContent = `Saved expressions (${saved.length})`;
     image.setBackground(saved.flatMap((a) => a.points || []));
     setCanComplete(saved.length > 0);
+    await showSavedPage(0);
   }
+
+  older.addEventListener("click", () => showSavedPage(pageFromNewest + 1));
+  newer.addEventListener("click", () => showSavedPage(pageFromNewest - 1));
 
   async function submit(notPresentFlag) {
     const text = label.value.trim();
@@ -113,7 +149,7 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
     label.value = "";
     explanation.value = "";
     image.set([]);
-    renderSaved();
+    await renderSaved();
     say(status, notPresentFlag ? `Saved “${text}” as not present.` : `Saved “${text}” with ${body.points.length} point${body.points.length === 1 ? "" : "s"}.`, "ok");
     label.focus();
   }
@@ -139,7 +175,7 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
   });
 
   await image.loaded.catch((error) => say(status, error.message, "error"));
-  renderSaved();
+  await renderSaved();
   refresh();
   label.focus();
 }

@@ -139,6 +139,32 @@ def test_a_wrong_field_inside_good_json_is_still_named(ana: ApiSession) -> None:
     assert response.json()["error"].startswith("points.1.x: ")
 
 
+def test_saved_work_comes_a_page_at_a_time(base: str, ana: ApiSession) -> None:
+    admin = login(base, "admin")
+    image = next(iter(admin.call("GET", "/api/admin/images")))["image_id"]
+    batch = {"task_type": "points", "image_ids": [image], "annotators": ["ana"], "name": "many expressions"}
+    admin.call("POST", "/api/admin/batches", json=batch)
+    task = next(t for t in ana.call("GET", "/api/tasks") if t["batch"] == "many expressions")["task_id"]
+    labels = [f"expression {i:03d}" for i in range(45)]
+    for label in labels:
+        ana.call("POST", f"/api/tasks/{task}/points", json=points_body(label))
+    path = f"/api/tasks/{task}/annotations"
+    first = ana.call("GET", path)
+    assert (first["total"], first["offset"], first["limit"], len(first["annotations"])) == (45, 0, 20, 20)
+    pages = [ana.call("GET", path, params={"kind": "points", "offset": o, "limit": 20}) for o in (0, 20, 40)]
+    assert [a["label"] for page in pages for a in page["annotations"]] == labels  # every one once, in order
+    assert pages[0]["annotations"][0].keys() >= {"annotation_id", "kind", "label", "points", "not_present"}
+    assert ana.call("GET", path, params={"offset": 100})["annotations"] == []
+    assert ana.call("GET", path, params={"kind": "recording"})["total"] == 0
+    detail = ana.call("GET", f"/api/tasks/{task}")["annotations"]  # the task itself still carries all of them
+    assert [a["label"] for a in detail] == labels
+    for params, field in (({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"offset": -1}, "offset"),
+                          ({"kind": "video"}, "kind"), ({"limit": "many"}, "limit")):  # fmt: skip
+        refused = call(ana, "GET", path, params=params)
+        assert refused.status_code == 400 and refused.json()["field"] == field, refused.json()
+    assert call(login(base, "bob"), "GET", path).status_code == 404  # not bob's task
+
+
 def test_recordings_are_checked_replayed_and_a_new_one_supersedes(ana: ApiSession, tmp_path: Path) -> None:
     path = f"/api/tasks/{task_id(ana, 'cap')}/recordings"
 

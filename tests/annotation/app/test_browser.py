@@ -36,6 +36,7 @@ from annotation.exports import (
 playwright_sync = pytest.importorskip("playwright.sync_api")
 from annotation.app.screenshots import (  # noqa: E402
     CHROMIUM,
+    ApiSession,
     bundled_images,
     chromium_args,
     make_app,
@@ -518,3 +519,43 @@ def test_ama_draft_reject_redraft_edit_and_export(
     assert [r.action for r in record.rounds] == ["rejected", "edited"]
     assert record.rounds[0].reason == "It does not name the colour." and record.rounds[0].draft == first_draft
     admin.check_no_errors()
+
+
+def test_a_long_list_of_saved_expressions_is_paged(annotator: Person, seeded: dict[str, Any], base: str) -> None:
+    admin_api, ana_api = ApiSession(base), ApiSession(base)
+    admin_api.call("POST", "/api/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+    ana_api.call("POST", "/api/login", json={"username": ANNOTATOR[0], "password": ANNOTATOR[1]})
+    batch = {"task_type": "points", "image_ids": [seeded["images"]["bus.jpg"]], "annotators": [ANNOTATOR[0]]}
+    admin_api.call("POST", "/api/admin/batches", json={**batch, "name": "many expressions"})
+    task = next(t for t in ana_api.call("GET", "/api/tasks") if t["batch"] == "many expressions")["task_id"]
+    for i in range(1, 247):  # as many as the annotator in the report had saved
+        body = {"annotation_id": f"many-{i:03d}", "label": f"expression {i}", "points": [{"x": i / 3, "y": 50.0}]}
+        ana_api.call("POST", f"/api/tasks/{task}/points", json=body)
+
+    page = annotator.goto(f"/task/{task}")
+    expect(page.locator("#saved-title")).to_have_text("Saved expressions (246)")
+    expect(page.locator("#saved li")).to_have_count(10)  # the newest page, in the order they were saved
+    expect(page.locator("#saved-range")).to_have_text("237–246 of 246")
+    expect(page.locator("#saved li .label").last).to_have_text("expression 246")
+    expect(page.locator("#saved-newer")).to_be_disabled()
+    expect(page.locator(".stage .marker.saved")).to_have_count(246)  # every saved point is still drawn
+    assert page.evaluate("document.documentElement.scrollHeight") < 2000  # was 15,000 px with every expression
+    page.click("#saved-older")
+    expect(page.locator("#saved-range")).to_have_text("227–236 of 246")
+    expect(page.locator("#saved li .label").first).to_have_text("expression 227")
+    for _ in range(23):
+        page.click("#saved-older")
+    expect(page.locator("#saved-range")).to_have_text("1–6 of 246")  # the oldest page holds what is left
+    expect(page.locator("#saved li")).to_have_count(6)
+    expect(page.locator("#saved-older")).to_be_disabled()
+
+    # Saving another shows the newest page again, with it last.
+    page.wait_for_function("document.querySelector('.stage img')?.naturalWidth > 0")
+    page.fill("#label", "one more")
+    stage_click(page, 0.5, 0.8)
+    page.locator("#label").press("Enter")
+    expect(page.locator("#saved-title")).to_have_text("Saved expressions (247)")
+    expect(page.locator("#saved-range")).to_have_text("238–247 of 247")
+    expect(page.locator("#saved li .label").last).to_have_text("one more")
+    expect(page.locator(".stage .marker.saved")).to_have_count(247)
+    annotator.check_no_errors()
