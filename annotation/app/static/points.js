@@ -40,7 +40,7 @@ export async function mount({ task, taskId, imagePane, workPane, setCanComplete 
   const newer = el("button", { type: "button", id: "saved-newer" }, "Newer ›");
   const range = el("span", { id: "saved-range", "aria-live": "polite" });
   const pager = el("div", { class: "row pager", id: "saved-pager", hidden: true }, older, range, newer);
-  const listStatus = el("div", { class: "status", role: "status", hidden: true });
+  const listStatus = el("div", { class: "status", role: "alert", id: "saved-status", hidden: true }); // errors loading a page
 
   const form = el(
     "form",
