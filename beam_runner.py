@@ -45,10 +45,13 @@ def _subset_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
     return parser, subset
 
 
-def _parse(name: str, argv: list[str]) -> tuple[object, argparse.Namespace, list[str]] | int:
+def _parse(name: str, argv: list[str]) -> tuple[object, object, argparse.Namespace, list[str]] | int:
     parser, subset = _subset_parser(name)
     args, beam_args = parser.parse_known_args(argv)
-    problems = check_common_arguments(args) + subset.check_arguments(args)
+    problems = check_common_arguments(args)
+    # The arguments become the subset's options once, here; a dry run reads nothing remote.
+    options, subset_problems = subset.parse(args, dry_run=_is_dry_run(beam_args))
+    problems += subset_problems
     unknown = unknown_beam_flags(beam_args)
     if unknown:
         problems.append(f"unknown option(s) {', '.join(unknown)}: neither a {name} option nor a Beam pipeline option")
@@ -57,7 +60,12 @@ def _parse(name: str, argv: list[str]) -> tuple[object, argparse.Namespace, list
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    return subset, args, beam_args
+    return subset, options, args, beam_args
+
+
+def _is_dry_run(beam_args: list[str]) -> bool:
+    value = _option_value(beam_args, "--dry_run")
+    return value is not None and value.lower() in ("true", "1", "yes") or "--dry_run" in beam_args
 
 
 def _run_one(name: str, argv: list[str]) -> int:
@@ -66,8 +74,8 @@ def _run_one(name: str, argv: list[str]) -> int:
     parsed = _parse(name, argv)
     if isinstance(parsed, int):
         return parsed
-    subset, args, beam_args = parsed
-    return run_subset(subset, args, beam_args).exit_code
+    subset, options, args, beam_args = parsed
+    return run_subset(subset, options, args, beam_args).exit_code
 
 
 def _has_option(argv: list[str], flag: str) -> bool:

@@ -1,6 +1,6 @@
 """Images from the outside world: download, safe decoding and normalisation, hashing, duplicate rules.
 
-Pure Python (no Beam): `pipelines/common/image_source.py` wraps these in Beam steps. Every failure is a
+Pure Python (no Beam): `pipelines/common/media_loader.py` and the subsets wrap these in Beam steps. Every failure is a
 `MediaError` with a short reason (and details), so callers turn it into a dead letter rather than crash.
 """
 

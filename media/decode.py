@@ -12,6 +12,7 @@ When the picture had to change (rotation, mode), the stored bytes are a re-encod
 so readers that ignore EXIF (PIL, `datasets`) see the same pixels the labels were made on.
 """
 
+import hashlib
 import io
 import sys
 import warnings
@@ -32,6 +33,8 @@ EXIF_ORIENTATION = 0x0112
 class DecodeConfig:
     max_pixels: int = 64_000_000  # width x height; above it the file is treated as a decompression bomb
     min_side: int = 32
+    # Long side over short side; beyond it a picture is a strip (a banner, a 20000x50 line), not a scene.
+    max_aspect_ratio: float = 10.0
     jpeg_quality: int = 95  # for re-encodes of JPEG sources (lossless sources are re-encoded as PNG)
 
     def validate(self) -> list[str]:
@@ -40,6 +43,8 @@ class DecodeConfig:
             problems.append("max pixels must be at least 1")
         if self.min_side < 1:
             problems.append("min side must be at least 1")
+        if self.max_aspect_ratio < 1:
+            problems.append("max aspect ratio must be at least 1")
         if not 1 <= self.jpeg_quality <= 95:
             problems.append("JPEG quality must be 1-95")
         return problems
@@ -58,6 +63,42 @@ class DecodedImage:
     @property
     def reencoded(self) -> bool:
         return bool(self.changes)
+
+
+def content_facts(data: bytes) -> dict[str, object]:
+    """What a dead letter may say about bytes that are not an image: size, a guess at the type, the hash."""
+    return {"bytes": len(data), "detected_type": sniff_type(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+_MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"OggS", "ogg"),
+    (b"RIFF", "riff"),
+    (b"\x00\x00\x00", "binary"),
+)
+
+
+def sniff_type(data: bytes) -> str:
+    """A coarse guess from the first bytes: pdf, zip, svg, html, xml, json, text or binary."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"<svg") or b"<svg" in head[:256]:
+        return "svg"
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if head.startswith(b"<?xml"):
+        return "xml"
+    if head.startswith((b"{", b"[")):
+        return "json"
+    try:
+        data[:512].decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary"
+    return "text"
 
 
 def pil_open(data: bytes) -> Image.Image:
@@ -82,7 +123,8 @@ def decode_image(data: bytes, config: DecodeConfig = DecodeConfig()) -> DecodedI
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             opened = pil_open(data)
     except UnidentifiedImageError:
-        raise MediaError("not an image (unrecognised format)", head=data[:16].hex()) from None
+        # Metadata only: a dead letter never holds an input's content (it may be a secret read by mistake).
+        raise MediaError("not an image (unrecognised format)", **content_facts(data)) from None
     except Image.DecompressionBombError as error:
         raise MediaError("decompression bomb", details=str(error)) from None
     except Exception as error:  # PIL raises many types for hostile headers
@@ -121,6 +163,13 @@ def decode_image(data: bytes, config: DecodeConfig = DecodeConfig()) -> DecodedI
         changes.append(mode_change)
     if min(image.size) < config.min_side:
         raise MediaError(f"too small: {image.width}x{image.height} (min side {config.min_side})")
+    ratio = max(image.size) / min(image.size)
+    if ratio > config.max_aspect_ratio:
+        raise MediaError(
+            f"extreme aspect ratio: {image.width}x{image.height} is {ratio:.0f}:1 (max {config.max_aspect_ratio:g}:1)",
+            width=image.width,
+            height=image.height,
+        )
 
     if not changes and fmt in PASSTHROUGH_FORMATS:
         stored, mime = data, PASSTHROUGH_FORMATS[fmt]

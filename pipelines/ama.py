@@ -1,9 +1,8 @@
 """PixMo-AskModelAnything: annotators' questions and the answers they accepted or wrote, from an app export.
 
-Graph (the export reading is pipelines/points.py's):
-    ama.jsonl ─ ReadLines ─ Reshuffle ─ Parse + check ─ GroupBy record_id (first line kept)
-      ─ GroupBy image ─ read + decode the image once ─ one row per question, split by the image's sha256
-      ─ WriteRowsAndRejects
+On the record-flow skeleton, with the export reading shared with pipelines/points.py:
+    ama.jsonl ─ parse + check, first line of each record_id ─ input shards grouped by image
+      ─ read + decode each image once ─ one row per question, split by the image's sha256 ─ output shards
 A question nobody accepted or edited an answer for is a dead letter "no accepted answer"; its rounds stay in
 the dead letter's details, so rejected drafts are never silently lost.
 """
@@ -13,8 +12,6 @@ import json
 from collections import Counter
 from typing import Any
 
-import apache_beam as beam
-import pyarrow as pa
 from PIL import ImageDraw
 
 from annotation import exports
@@ -22,62 +19,59 @@ from annotation.ama.records import NO_ANSWER, ama_problems, draft_history, final
 from annotation.exports import AMARecord
 from pipelines.common import plots
 from pipelines.common.export_source import (
-    ExportImage,
-    ReadExportRecords,
-    RowsFromImages,
+    ExportOptions,
+    ReadExportImages,
     add_export_arguments,
-    check_export_arguments,
-    export_configs,
-    export_paths,
+    duplicate_record,
     image_source,
     jpeg,
+    list_export_records,
+    parse_export_options,
+    split_by_image,
     thumbnail,
 )
-from pipelines.common.image_source import REJECTS
+from pipelines.common.input_plan import InputRef, Listing
+from pipelines.common.record_flow import Reader, Record, RecordSubset
+from pipelines.common.rejects import Rejected
+from pipelines.common.report import RunReport
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import write_subset_rows
 from pipelines.common.staging import join
-from pipelines.common.subset import PreviewItem, RunContext, Subset
+from pipelines.common.subset import PreviewItem
+from pipelines.common.version import code_version
 from schemas import ama as ama_schema
 from schemas.common import image_value, provenance
 
 
-class AMARow:
-    """AMARecord + its image -> a pixmo-ask-model-anything row (picklable, for the DoFn)."""
-
-    def __init__(self, seed: int, code_version: str) -> None:
-        self.seed = seed
-        self.code_version = code_version
-
-    def __call__(self, record: AMARecord, image: ExportImage, example_id: str) -> dict[str, Any]:
-        index = final_round(record)
-        assert index is not None  # records without one are dead letters (annotation.ama.records)
-        chosen = record.rounds[index]
-        models = sorted({r.model for r in record.rounds if r.model})
-        return ama_schema.build_row(
-            example_id=example_id,
-            image=image_value(image.data, f"{example_id}.{image.extension}"),
-            image_sha256=image.sha256,
-            source=image_source(image),
-            image_url=record.image_url or image.key,
-            question=record.question.strip(),
-            answer=record.final_answer.strip(),
-            draft_history=draft_history(record),
-            final_action=chosen.action,
-            rounds=len(record.rounds),
-            draft_model=chosen.model,
-            record_id=record.record_id,
-            annotator=record.annotator,
-            created_at=record.created_at,
-            provenance=provenance(
-                pipeline="ama",
-                code_version=self.code_version,
-                schema_version=ama_schema.SCHEMA_VERSION,
-                seed=self.seed,
-                models=models,
-                details={"image": image.key, "image_changes": image.changes, "final_round": index},
-            ),
-        )
+def ama_row(record: AMARecord, image: Any, example_id: str, options: ExportOptions) -> dict[str, Any]:
+    """AMARecord + its image -> a pixmo-ask-model-anything row."""
+    index = final_round(record)
+    assert index is not None  # records without one are dead letters (annotation.ama.records)
+    chosen = record.rounds[index]
+    models = sorted({r.model for r in record.rounds if r.model})
+    return ama_schema.build_row(
+        example_id=example_id,
+        image=image_value(image.data, f"{example_id}.{image.extension}"),
+        image_sha256=image.sha256,
+        source=image_source(image.key),
+        image_url=record.image_url or image.key,
+        question=record.question.strip(),
+        answer=record.final_answer.strip(),
+        draft_history=draft_history(record),
+        final_action=chosen.action,
+        rounds=len(record.rounds),
+        draft_model=chosen.model,
+        record_id=record.record_id,
+        annotator=record.annotator,
+        created_at=record.created_at,
+        provenance=provenance(
+            pipeline="ama",
+            code_version=options.code_version,
+            schema_version=ama_schema.SCHEMA_VERSION,
+            seed=options.seed,
+            models=models,
+            details={"image": image.key, "image_changes": image.changes, "final_round": index},
+        ),
+    )
 
 
 def draw_card(row: dict[str, Any]) -> bytes:
@@ -88,51 +82,41 @@ def draw_card(row: dict[str, Any]) -> bytes:
     return jpeg(image)
 
 
-class AMA(Subset):
+class AMA(RecordSubset):
     name = "ama"
     summary = "annotator questions answered from OCR + caption + LLM drafts, reviewed by people"
     schema = ama_schema
     default_num_examples = None  # the export decides
     requires_input = True  # an annotation export; there is no embedded default
     stats_columns = ("question", "answer", "final_action", "rounds", "draft_history", "draft_model")
+    input_shard_size = 512
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_export_arguments(parser, exports.AMA)
 
-    def check_arguments(self, args: argparse.Namespace) -> list[str]:
-        return check_export_arguments(args, exports.AMA, self.name)
+    def parse(self, args: argparse.Namespace, dry_run: bool = False) -> tuple[ExportOptions | None, list[str]]:
+        return parse_export_options(args, exports.AMA, self.name, code_version())
 
-    def fingerprint(self, args: argparse.Namespace) -> dict[str, Any]:
-        return {"input": export_paths(args.input, exports.AMA)[0]}
+    def fingerprint(self, options: ExportOptions) -> dict[str, Any]:
+        return {"input": options.records_path}
 
-    def build(self, pipeline: beam.Pipeline, ctx: RunContext) -> None:
-        args = ctx.args
-        records_path, export_dir = export_paths(args.input, exports.AMA)
-        fetch, decode = export_configs(args)
-        source = pipeline | "ReadExport" >> ReadExportRecords(
-            self.name, records_path, export_dir, AMARecord, ama_problems
-        )
-        rows = (
-            source["records"]
-            | "GroupByImage" >> beam.GroupByKey()
-            | "Rows"
-            >> beam.ParDo(
-                RowsFromImages(
-                    self.name,
-                    records_path,
-                    AMARow(args.seed, ctx.code_version),
-                    ama_schema.validate,
-                    args.splits,
-                    args.seed,
-                    fetch,
-                    decode,
-                )
-            ).with_outputs(REJECTS, main="rows")
-        )
-        rejects = (source[REJECTS], rows[REJECTS]) | "AllRejects" >> beam.Flatten()
-        _ = (rows.rows, rejects) | "Write" >> write_subset_rows(self, ctx)
+    def list_inputs(self, options: ExportOptions) -> Listing:
+        return list_export_records(self.name, options.records_path, options.export_dir, AMARecord, ama_problems)
 
-    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
+    def duplicate_rejected(self, first: InputRef, other: InputRef) -> Rejected:
+        return duplicate_record(self.name, first, other)
+
+    def reader(self, options: ExportOptions) -> Reader:
+        return ReadExportImages(self.name, options)
+
+    def build_row(self, record: Record, options: ExportOptions) -> dict[str, Any]:
+        return ama_row(record.data, record.image, record.example_id, options)
+
+    def split_of(self, row: dict[str, Any], record: Record, options: ExportOptions) -> str:
+        return split_by_image(self.name, options, row["image_sha256"])
+
+    def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
+        table = report.table
         actions: Counter[str] = Counter()
         for history in table.column("draft_history").to_pylist():
             actions.update(r["action"] for r in json.loads(history))
@@ -185,7 +169,7 @@ class AMA(Subset):
             qa=qa,
         )
 
-    def card_description(self, args: argparse.Namespace) -> str:
+    def card_description(self, options: ExportOptions, report: RunReport) -> str:
         return (
             "Questions people asked about real images, with answers they reviewed, following "
             "PixMo-AskModelAnything: in the annotation app an annotator asks a question; a text-only LLM drafts "
@@ -200,6 +184,6 @@ class AMA(Subset):
             "dead letter keeps the whole record, rounds included). "
             "Unparsable lines, empty questions, unknown actions, a final answer "
             "that matches no accepted or edited round, repeated record ids and unreadable images are too.\n\n"
-            f"Splits ({args.splits}) come from a stable hash of the image's sha256 with the seed, so every "
+            f"Splits ({options.splits}) come from a stable hash of the image's sha256 with the seed, so every "
             "question about one image is in the same split."
         )

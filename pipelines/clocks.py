@@ -14,13 +14,13 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-import pyarrow as pa
 from PIL import Image, ImageDraw
 
 from formatting.clocks import CLOCK_QUESTIONS, CLOCKS_STYLE
 from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
 from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
+from pipelines.common.report import RunReport
 from pipelines.common.shards import plan_shards, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
@@ -202,7 +202,8 @@ class Clocks(Subset):
         writer = WriteGeneratedShard(self.name, maker, clocks_schema.SCHEMA, clocks_schema.validate, ctx.staging.dir)
         pipeline | "Clocks" >> GenerateShards(tasks, writer)
 
-    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
+    def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
+        table = report.table
         hours = np.asarray(table.column("hour").to_pylist())
         minutes = np.asarray(table.column("minute").to_pylist())
         grid = np.zeros((24, 12))
@@ -258,7 +259,7 @@ class Clocks(Subset):
             qa=[(row["question"], row["answer"])],
         )
 
-    def card_description(self, args: argparse.Namespace) -> str:
+    def card_description(self, args: argparse.Namespace, report: RunReport) -> str:
         return (
             "Analog watch and clock faces rendered procedurally (pixmo-pipeline's open generator; PixMo's own "
             f"was never released), {len(BODY_NAMES)} watch bodies and a combinatorial space of dials, numerals, "

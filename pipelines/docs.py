@@ -15,8 +15,6 @@ from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
-import pyarrow as pa
-from apache_beam.io.filesystems import FileSystems
 
 from generators.docs.figures import FIGURE_TYPES
 from generators.docs.personas import load_personas
@@ -28,6 +26,7 @@ from inference.llm.models import model_id_for
 from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.rejects import RejectedExample
+from pipelines.common.report import RunReport
 from pipelines.common.shards import plan_shards, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
@@ -143,16 +142,6 @@ class DocsMaker(ExampleMaker):
         )
 
 
-def read_rejects(rejected_dir: str) -> list[dict[str, Any]]:
-    """The dead letters of a run (JSON lines), wherever the staging folder lives."""
-    pattern = join(rejected_dir, "*.jsonl")
-    records = []
-    for meta in FileSystems.match([pattern])[0].metadata_list:
-        with FileSystems.open(meta.path) as handle:
-            records += [json.loads(line) for line in handle.read().decode().splitlines() if line.strip()]
-    return records
-
-
 def stage_funnel(rows: int, rejects: list[dict[str, Any]]) -> dict[str, int]:
     """Examples left after each stage: examples -> topic ok -> data ok -> code rendered -> image checks ok ->
     QA ok -> rows (the last step drops rows that failed schema validation)."""
@@ -252,8 +241,8 @@ class Docs(Subset):
         writer = WriteGeneratedShard(self.name, maker, docs_schema.SCHEMA, docs_schema.validate, ctx.staging.dir)
         pipeline | "Docs" >> GenerateShards(tasks, writer)
 
-    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
-        rejects = read_rejects(join(os.path.dirname(out_dir.rstrip("/")), "_rejected"))
+    def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
+        table, rejects = report.table, report.rejects
         rows = table.to_pylist()
         files: dict[str, bytes] = {}
         funnel = stage_funnel(len(rows), rejects)
@@ -335,7 +324,7 @@ class Docs(Subset):
             ],
         )
 
-    def card_description(self, args: argparse.Namespace) -> str:
+    def card_description(self, args: argparse.Namespace, report: RunReport) -> str:
         renderers = args.renderers.split(",")
         figure_count = sum(len(FIGURE_TYPES[r]) for r in renderers)
         return (

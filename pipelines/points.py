@@ -1,9 +1,8 @@
 """PixMo-Points: referring expressions with a click on every instance (or "not present"), from an app export.
 
-Graph (the export-reading half is shared with pipelines/ama.py):
-    points.jsonl ─ ReadLines ─ Reshuffle ─ Parse + check ─ GroupBy record_id (first line kept)
-      ─ GroupBy image ─ read + decode the image once ─ one row per record, split by the image's sha256
-      ─ WriteRowsAndRejects
+On the record-flow skeleton, with the export reading shared with pipelines/ama.py (pipelines/common/export_source):
+    points.jsonl ─ parse + check, first line of each record_id ─ input shards grouped by image
+      ─ read + decode each image once ─ one row per record, split by the image's sha256 ─ output shards
 Every line is a row or a dead letter (stages: input, parse, check, duplicate, image, validate).
 """
 
@@ -12,8 +11,6 @@ import json
 from collections import Counter
 from typing import Any
 
-import apache_beam as beam
-import pyarrow as pa
 from PIL import ImageDraw
 
 from annotation import exports
@@ -21,64 +18,57 @@ from annotation.exports import PointsRecord
 from annotation.points.records import points_problems
 from pipelines.common import plots
 from pipelines.common.export_source import (
-    ExportImage,
-    ReadExportRecords,
-    RowsFromImages,
+    ExportOptions,
+    ReadExportImages,
     add_export_arguments,
-    check_export_arguments,
-    export_configs,
-    export_paths,
+    duplicate_record,
     image_source,
     jpeg,
+    list_export_records,
+    parse_export_options,
+    split_by_image,
     thumbnail,
 )
-from pipelines.common.image_source import REJECTS
+from pipelines.common.input_plan import InputRef, Listing
+from pipelines.common.record_flow import Reader, Record, RecordSubset
+from pipelines.common.rejects import Rejected
+from pipelines.common.report import RunReport
 from pipelines.common.shards import write_bytes_atomically
-from pipelines.common.sink import write_subset_rows
 from pipelines.common.staging import join
-from pipelines.common.subset import PreviewItem, RunContext, Subset
+from pipelines.common.subset import PreviewItem
+from pipelines.common.version import code_version
 from schemas import points as points_schema
 from schemas.common import image_value, provenance
 
-# ---------------------------------------------------------------------------------------------------------------
-# Points
-# ---------------------------------------------------------------------------------------------------------------
 
-
-class PointsRow:
-    """PointsRecord + its image -> a pixmo-points row (picklable, for the DoFn)."""
-
-    def __init__(self, seed: int, code_version: str) -> None:
-        self.seed = seed
-        self.code_version = code_version
-
-    def __call__(self, record: PointsRecord, image: ExportImage, example_id: str) -> dict[str, Any]:
-        points = [{"x": float(p.x), "y": float(p.y)} for p in record.points]
-        return points_schema.build_row(
-            example_id=example_id,
-            image=image_value(image.data, f"{example_id}.{image.extension}"),
-            image_sha256=image.sha256,
-            source=image_source(image),
-            image_url=record.image_url or image.key,
-            points=points,
-            count=len(points),
-            label=record.label.strip(),
-            collection_method="pointing",
-            explanation=record.explanation,
-            not_present=record.not_present,
-            record_id=record.record_id,
-            annotator=record.annotator,
-            created_at=record.created_at,
-            width=image.width,
-            height=image.height,
-            provenance=provenance(
-                pipeline="points",
-                code_version=self.code_version,
-                schema_version=points_schema.SCHEMA_VERSION,
-                seed=self.seed,
-                details={"image": image.key, "image_changes": image.changes},
-            ),
-        )
+def points_row(record: PointsRecord, image: Any, example_id: str, options: ExportOptions) -> dict[str, Any]:
+    """PointsRecord + its image -> a pixmo-points row."""
+    points = [{"x": float(p.x), "y": float(p.y)} for p in record.points]
+    return points_schema.build_row(
+        example_id=example_id,
+        image=image_value(image.data, f"{example_id}.{image.extension}"),
+        image_sha256=image.sha256,
+        source=image_source(image.key),
+        image_url=record.image_url or image.key,
+        points=points,
+        count=len(points),
+        label=record.label.strip(),
+        collection_method="pointing",
+        explanation=record.explanation,
+        not_present=record.not_present,
+        record_id=record.record_id,
+        annotator=record.annotator,
+        created_at=record.created_at,
+        width=image.width,
+        height=image.height,
+        provenance=provenance(
+            pipeline="points",
+            code_version=options.code_version,
+            schema_version=points_schema.SCHEMA_VERSION,
+            seed=options.seed,
+            details={"image": image.key, "image_changes": image.changes},
+        ),
+    )
 
 
 def draw_points(row: dict[str, Any]) -> bytes:
@@ -95,51 +85,41 @@ def draw_points(row: dict[str, Any]) -> bytes:
     return jpeg(image)
 
 
-class Points(Subset):
+class Points(RecordSubset):
     name = "points"
     summary = "referring expressions with a click on every instance (or 'not present')"
     schema = points_schema
     default_num_examples = None  # the export decides
     requires_input = True  # an annotation export; there is no embedded default
     stats_columns = ("count", "label", "not_present", "image_sha256")
+    input_shard_size = 512
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_export_arguments(parser, exports.POINTS)
 
-    def check_arguments(self, args: argparse.Namespace) -> list[str]:
-        return check_export_arguments(args, exports.POINTS, self.name)
+    def parse(self, args: argparse.Namespace, dry_run: bool = False) -> tuple[ExportOptions | None, list[str]]:
+        return parse_export_options(args, exports.POINTS, self.name, code_version())
 
-    def fingerprint(self, args: argparse.Namespace) -> dict[str, Any]:
-        return {"input": export_paths(args.input, exports.POINTS)[0]}
+    def fingerprint(self, options: ExportOptions) -> dict[str, Any]:
+        return {"input": options.records_path}
 
-    def build(self, pipeline: beam.Pipeline, ctx: RunContext) -> None:
-        args = ctx.args
-        records_path, export_dir = export_paths(args.input, exports.POINTS)
-        fetch, decode = export_configs(args)
-        source = pipeline | "ReadExport" >> ReadExportRecords(
-            self.name, records_path, export_dir, PointsRecord, points_problems
-        )
-        rows = (
-            source["records"]
-            | "GroupByImage" >> beam.GroupByKey()
-            | "Rows"
-            >> beam.ParDo(
-                RowsFromImages(
-                    self.name,
-                    records_path,
-                    PointsRow(args.seed, ctx.code_version),
-                    points_schema.validate,
-                    args.splits,
-                    args.seed,
-                    fetch,
-                    decode,
-                )
-            ).with_outputs(REJECTS, main="rows")
-        )
-        rejects = (source[REJECTS], rows[REJECTS]) | "AllRejects" >> beam.Flatten()
-        _ = (rows.rows, rejects) | "Write" >> write_subset_rows(self, ctx)
+    def list_inputs(self, options: ExportOptions) -> Listing:
+        return list_export_records(self.name, options.records_path, options.export_dir, PointsRecord, points_problems)
 
-    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
+    def duplicate_rejected(self, first: InputRef, other: InputRef) -> Rejected:
+        return duplicate_record(self.name, first, other)
+
+    def reader(self, options: ExportOptions) -> Reader:
+        return ReadExportImages(self.name, options)
+
+    def build_row(self, record: Record, options: ExportOptions) -> dict[str, Any]:
+        return points_row(record.data, record.image, record.example_id, options)
+
+    def split_of(self, row: dict[str, Any], record: Record, options: ExportOptions) -> str:
+        return split_by_image(self.name, options, row["image_sha256"])
+
+    def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
+        table = report.table
         counts = table.column("count").to_pylist()
         not_present = table.column("not_present").to_pylist()
         labels = table.column("label").to_pylist()
@@ -192,7 +172,7 @@ class Points(Subset):
         title = f"{row['label']}: " + ("not present" if row["not_present"] else str(row["count"]))
         return PreviewItem(image=draw_points(row), image_mime="image/jpeg", title=title, fields=fields)
 
-    def card_description(self, args: argparse.Namespace) -> str:
+    def card_description(self, options: ExportOptions, report: RunReport) -> str:
         return (
             "Referring expressions on real images with a click on every instance, made by people in the "
             "annotation app, as in PixMo-Points: an annotator writes an expression and points at each thing it "
@@ -206,6 +186,6 @@ class Points(Subset):
             "0-100, points on a not-present record, a record_id seen before (the first line is kept), images "
             "that are missing or cannot be decoded. `example_id` derives from the record id, so re-exports give "
             "the same ids.\n\n"
-            f"Splits ({args.splits}) come from a stable hash of the image's sha256 with the seed, so every "
+            f"Splits ({options.splits}) come from a stable hash of the image's sha256 with the seed, so every "
             "expression of one image is in the same split."
         )

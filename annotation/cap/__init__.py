@@ -7,6 +7,7 @@ from annotation.cap.captions import (
     caption_problems,
     caption_request,
     clean_caption,
+    clean_caption_explained,
 )
 from annotation.cap.manifest import ManifestError, derived_record_id, parse_manifest, read_manifest
 from annotation.cap.wer import word_error_rate
@@ -18,6 +19,7 @@ __all__ = [
     "caption_problems",
     "caption_request",
     "clean_caption",
+    "clean_caption_explained",
     "derived_record_id",
     "parse_manifest",
     "read_manifest",

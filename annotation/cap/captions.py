@@ -97,23 +97,44 @@ def _stem(word: str) -> str:
     return word
 
 
+@dataclass(frozen=True)
+class CleanedCaption:
+    text: str
+    cut: str = ""  # what cleaning cut away, said for a person ("" when nothing was cut)
+
+
 def clean_caption(text: str, truncated: bool = False) -> str:
     """The model's text as one plain paragraph: labels, quotes, markdown and leftover fillers removed; a caption
     cut off by the token budget loses its unfinished last sentence."""
-    text = _INTRO.sub("", text.strip())
+    return clean_caption_explained(text, truncated).text
+
+
+def clean_caption_explained(text: str, truncated: bool = False) -> CleanedCaption:
+    """`clean_caption`, and what it cut (a loop, an unfinished sentence), so an empty result says why."""
+    raw = text.strip()
+    text = _INTRO.sub("", raw)
     text = _LABEL.sub("", text)
     text = re.sub(r"[*#_`]+", "", text)
     text = re.sub(r"^\s*(?:[-•]|\d+[.)])\s+", "", text, flags=re.MULTILINE)
     text = " ".join(text.split())
     text = re.sub(r"(?i)(?<![\w'])(?:um|uh|erm|uhm|hmm)(?![\w'])[,.]?\s*", "", text)
     text = text.strip().strip('"“”').strip()
+    cut = ""
     looped = _loop_start(text)
     if looped is not None:  # the model started repeating itself: keep what came before the loop
+        cut = f"cleaning cut a loop ({len(text) - looped} of {len(raw)} chars repeat earlier text)"
         text, truncated = text[:looped], True
     if truncated:
         ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+        if not ends and text.strip():
+            unfinished = "an unfinished first sentence (cut at the token limit)"
+            cut = (cut + ", then " if cut else "cleaning cut ") + unfinished
         text = text[: ends[-1]] if ends else ""
-    return text.strip()
+    if not raw:
+        cut = "the model wrote nothing"
+    elif not text.strip() and not cut:
+        cut = f"only labels, markdown or fillers ({len(raw)} chars)"
+    return CleanedCaption(text.strip(), cut)
 
 
 def _spoken_words(text: str) -> list[str]:
@@ -140,17 +161,35 @@ def _loop_start(text: str, n: int = 5, times: int = 3) -> int | None:
     return None
 
 
-def caption_problems(caption: str, transcripts: list[str], settings: CaptionSettings) -> list[str]:
-    """Why `caption` must not be used for these transcripts (empty list: keep it)."""
+def repeated_clause(caption: str) -> tuple[str, int] | None:
+    """A clause the caption says again and again (5+ words twice, or 3+ words three times), with its count."""
+    clauses = [" ".join(re.findall(r"[a-z0-9']+", c.lower())) for c in re.split(r"[,;:.!?]+", caption)]
+    counts: dict[str, int] = {}
+    for clause in clauses:
+        if clause:
+            counts[clause] = counts.get(clause, 0) + 1
+    for clause, n in counts.items():
+        words = len(clause.split())
+        if (words >= 5 and n >= 2) or (words >= 3 and n >= 3):
+            return clause, n
+    return None
+
+
+def caption_problems(caption: str, transcripts: list[str], settings: CaptionSettings, cut: str = "") -> list[str]:
+    """Why `caption` must not be used for these transcripts (empty list: keep it). `cut` is what cleaning removed,
+    so an empty caption says what emptied it."""
     words = caption.split()
     if not words:
-        return ["empty caption"]
+        return [f"empty caption: {cut}" if cut else "empty caption"]
     lower = caption.lower()
     echoes = [p for p in PROMPT_ECHOES if p in lower]
     if echoes:
         return [f"copies the instructions ({echoes[0]!r})"]
     if any(_spoken_words(caption) == _spoken_words(t) for t in transcripts):
         return ["copies the transcript word for word instead of rewriting it"]
+    repeated = repeated_clause(caption)
+    if repeated is not None:
+        return [f"repeats itself: {repeated[0]!r} {repeated[1]} times"]
     problems = []
     if len(words) < settings.min_words:
         problems.append(f"too short: {len(words)} words, under {settings.min_words}")

@@ -4,6 +4,7 @@
 results with `error` set, never exceptions, so the pipeline turns them into dead letters.
 """
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,16 @@ class DetectorConfig:
 @dataclass
 class DetectionRequest:
     key: str
-    image: Image.Image  # RGB, as the labels will refer to it
+    # RGB as the labels will refer to it, or encoded bytes decoded to RGB only when the batch runs (so a queue of
+    # requests holds compressed images, not decoded ones).
+    image: Image.Image | bytes
     payload: Any = None  # carried through untouched (the pipeline's record for this image)
+
+
+def as_rgb(image: Image.Image | bytes) -> Image.Image:
+    if isinstance(image, bytes | bytearray):
+        return Image.open(io.BytesIO(image)).convert("RGB")
+    return image
 
 
 @dataclass
@@ -70,7 +79,7 @@ class DetectorModelHandler(ModelHandler[DetectionRequest, DetectionResult, YoloD
         self, batch: Sequence[DetectionRequest], model: YoloDetector, inference_args: dict[str, Any] | None = None
     ) -> Iterable[DetectionResult]:
         try:
-            found = model.detect([request.image for request in batch])
+            found = model.detect([as_rgb(request.image) for request in batch])
         except Exception as error:  # a bad batch must not kill the bundle: retry one by one to isolate it
             if len(batch) > 1:
                 return [r for request in batch for r in self.run_inference([request], model, inference_args)]

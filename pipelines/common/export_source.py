@@ -1,9 +1,8 @@
-"""Reading an annotation app export (annotation/exports.py) into Beam: records checked, deduplicated by
-record_id, and joined to their images (read and decoded once per image). Shared by the Points and AMA pipelines.
+"""Reading an annotation app export (annotation/exports.py) on the record-flow skeleton: Points and AMA.
 
-    RECORDS.jsonl ─ ReadLines ─ Reshuffle ─ Parse + check ─ GroupBy record_id (first line kept)
-      ─ GroupBy image ─ read + decode the image once ─ rows (a subset's row builder)
-Stages of its dead letters: input, parse, check, duplicate, image.
+    RECORDS.jsonl ─ (driver) parse + check each line, resolve its image ─ InputRefs grouped by image
+      ─ input shards ─ ReadExportImages (each image read and decoded once per shard) ─ rows (the subset's builder)
+Stages of its dead letters: input, parse, check, duplicate, image. Every line becomes a row or a dead letter.
 """
 
 import argparse
@@ -12,18 +11,21 @@ import io
 import json
 import os
 import posixpath
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from PIL import Image
 
 from annotation import exports
-from media import DecodeConfig, FetchConfig, MediaError, decode_image, fetch_url, sha256_hex
-from pipelines.common.image_source import REJECTS, example_id_for, is_url, read_capped
-from pipelines.common.rejects import rejected
+from media import DecodeConfig, FetchConfig, MediaError
+from media.urls import redact
+from pipelines.common.input_plan import InputRef, Listing
+from pipelines.common.listing import example_id_for
+from pipelines.common.media_loader import is_url, load_images
+from pipelines.common.record_flow import CommonOptions, Reader, Record
+from pipelines.common.rejects import Rejected, rejected
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
 
@@ -35,20 +37,6 @@ def export_paths(spec: str, records_file: str) -> tuple[str, str]:
         return spec, posixpath.dirname(spec) if "://" in spec else os.path.dirname(os.path.abspath(spec))
     folder = spec if "://" in spec else os.path.abspath(spec)
     return join(folder, records_file), folder
-
-
-def input_problems(spec: str | None, records_file: str, subset: str) -> list[str]:
-    """What is wrong with `--input`, checked before any work (local paths only; gs:// is checked by the job)."""
-    if not spec:
-        return [f"{subset} needs --input EXPORT: the annotation app's export folder (or its {records_file})"]
-    records, _ = export_paths(spec, records_file)
-    if "://" in records:
-        return []
-    if not os.path.exists(spec):
-        return [f"--input {spec!r} does not exist"]
-    if not os.path.isfile(records):
-        return [f"--input {spec!r}: no {records_file} in it (is it an annotation export folder?)"]
-    return []
 
 
 def resolve_image(export_dir: str, ref: str) -> str:
@@ -71,220 +59,92 @@ def resolve_image(export_dir: str, ref: str) -> str:
     return resolved
 
 
-@dataclass
-class ExportImage:
-    """One decoded image a group of records refers to."""
-
-    key: str  # the resolved path or URL
-    data: bytes  # what rows store (media/decode.py: original bytes, or a re-encode after normalisation)
-    mime: str
-    width: int
-    height: int
-    sha256: str
-    changes: list[str] = field(default_factory=list)
-
-    @property
-    def extension(self) -> str:
-        return "jpg" if self.mime == "image/jpeg" else "png"
+@dataclass(frozen=True)
+class ExportOptions(CommonOptions):
+    records_path: str
+    export_dir: str
+    fetch: FetchConfig
+    decode: DecodeConfig
 
 
-def load_image(ref: str, fetch: FetchConfig, decode: DecodeConfig) -> ExportImage:
-    """Read (path, gs://, URL) and decode one image; MediaError with the reason when it cannot be used."""
+@dataclass(frozen=True)
+class ExportLine:
+    """One usable record of the export, with its line number and resolved image (an InputRef's payload)."""
+
+    line: int
+    record: Any
+    image: str
+
+
+def list_export_records(
+    subset: str, records_path: str, export_dir: str, cls: type, problems: Callable[[Any], list[str]]
+) -> Listing:
+    """Every non-blank line of the records file -> an InputRef keyed by record_id and grouped by image, or a
+    dead letter: unreadable file (input), bad JSON or keys (parse), unusable record or image path (check)."""
     try:
-        data = fetch_url(ref, fetch).data if is_url(ref) else read_capped(ref, fetch.max_bytes)
-    except MediaError:
-        raise
-    except Exception as error:  # missing file, permissions, filesystem errors
-        raise MediaError(f"cannot read the image: {type(error).__name__}: {error}") from None
-    decoded = decode_image(data, decode)
-    return ExportImage(
-        ref, decoded.data, decoded.mime, decoded.width, decoded.height, sha256_hex(decoded.data), decoded.changes
-    )
-
-
-class _ReadLines(beam.DoFn):
-    """Records file -> (line number, text) per non-blank line; an unreadable file is one dead letter."""
-
-    def __init__(self, subset: str) -> None:
-        self.subset = subset
-
-    def process(self, path: str) -> Iterator[Any]:
-        try:
-            with FileSystems.open(path) as handle:
-                text = handle.read().decode("utf-8")
-        except Exception as error:
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, rejected(self.subset, path, "input", f"cannot read: {type(error).__name__}: {error}")
-            )
-            return
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                yield number, line
-
-
-class _ParseRecords(beam.DoFn):
-    """(line, text) -> (record_id, (line, record)), or a dead letter: bad JSON/keys (parse), unusable (check)."""
-
-    def __init__(self, subset: str, path: str, cls: type, problems: Callable[[Any], list[str]]) -> None:
-        self.subset = subset
-        self.path = path
-        self.cls = cls
-        self.problems = problems
-
-    def process(self, element: tuple[int, str]) -> Iterator[Any]:
-        number, line = element
-        ref = f"{self.path}:{number}"
+        with FileSystems.open(records_path) as handle:
+            text = handle.read().decode("utf-8")
+    except Exception as error:  # noqa: BLE001 - unreadable file: one dead letter, said as it is
+        reason = f"cannot read: {type(error).__name__}: {error}"
+        return Listing((), (rejected(subset, records_path, "input", reason),))
+    refs: list[InputRef] = []
+    rejects: list[Rejected] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{records_path}:{number}"
         try:
             data = json.loads(line)
             if not isinstance(data, dict):
                 raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-            record = exports.from_dict(self.cls, data)
+            record = exports.from_dict(cls, data)
         except (ValueError, TypeError) as error:
-            yield beam.pvalue.TaggedOutput(REJECTS, rejected(self.subset, ref, "parse", f"line {number}: {error}"))
-            return
-        problems = self.problems(record)
-        if problems:
-            reason = "; ".join(problems)
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, rejected(self.subset, ref, "check", reason, record=dataclasses.asdict(record))
-            )
-            return
-        yield record.record_id, (number, record)
-
-
-class _KeepFirstOfRecord(beam.DoFn):
-    """A record_id on several lines: the first line is kept, the others are dead letters."""
-
-    def __init__(self, subset: str, path: str, export_dir: str) -> None:
-        self.subset = subset
-        self.path = path
-        self.export_dir = export_dir
-
-    def process(self, element: tuple[str, Iterable[tuple[int, Any]]]) -> Iterator[Any]:
-        record_id, members = element
-        ordered = sorted(members, key=lambda m: m[0])
-        first_line, record = ordered[0]
-        for number, _ in ordered[1:]:
-            yield beam.pvalue.TaggedOutput(
-                REJECTS,
-                rejected(
-                    self.subset,
-                    f"{self.path}:{number}",
-                    "duplicate",
-                    f"duplicate record_id {record_id!r} (kept line {first_line})",
-                    record_id=record_id,
-                ),
-            )
+            rejects.append(rejected(subset, where, "parse", f"line {number}: {error}"))
+            continue
+        found = problems(record)
+        if found:
+            rejects.append(rejected(subset, where, "check", "; ".join(found), record=dataclasses.asdict(record)))
+            continue
         try:
-            image_ref = resolve_image(self.export_dir, record.image)
+            image = resolve_image(export_dir, record.image)
         except ValueError as error:
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, rejected(self.subset, f"{self.path}:{first_line}", "check", str(error), record_id=record_id)
-            )
-            return
-        yield image_ref, (first_line, record)
+            rejects.append(rejected(subset, where, "check", str(error), record_id=record.record_id))
+            continue
+        refs.append(InputRef(record.record_id, where, ExportLine(number, record, image), group=image))
+    return Listing(tuple(refs), tuple(rejects))
 
 
-class ReadExportRecords(beam.PTransform):
-    """The records of one export file, de-duplicated by record_id and keyed by their resolved image.
-
-    Outputs: "records" ((image ref, (line, record)) pairs) and REJECTS.
-    """
-
-    def __init__(self, subset: str, records_path: str, export_dir: str, cls: type, problems: Callable) -> None:
-        super().__init__()
-        self.subset = subset
-        self.records_path = records_path
-        self.export_dir = export_dir
-        self.cls = cls
-        self.problems = problems
-
-    def expand(self, pbegin):  # no type hints: Beam would try to read them as element types
-        subset, path = self.subset, self.records_path
-        lines = (
-            pbegin
-            | "RecordsFile" >> beam.Create([path])
-            | "ReadLines" >> beam.ParDo(_ReadLines(subset)).with_outputs(REJECTS, main="lines")
-        )
-        parsed = (
-            lines.lines
-            | "Spread" >> beam.Reshuffle()
-            | "Parse"
-            >> beam.ParDo(_ParseRecords(subset, path, self.cls, self.problems)).with_outputs(REJECTS, main="records")
-        )
-        unique = (
-            parsed.records
-            | "GroupByRecordId" >> beam.GroupByKey()
-            | "KeepFirst"
-            >> beam.ParDo(_KeepFirstOfRecord(subset, path, self.export_dir)).with_outputs(REJECTS, main="records")
-        )
-        rejects = (lines[REJECTS], parsed[REJECTS], unique[REJECTS]) | "ReadRejects" >> beam.Flatten()
-        return {"records": unique.records, REJECTS: rejects}
+def duplicate_record(subset: str, first: InputRef, other: InputRef) -> Rejected:
+    reason = f"duplicate record_id {other.key!r} (kept line {first.payload.line})"
+    return rejected(subset, other.where, "duplicate", reason, record_id=other.key)
 
 
-class RowsFromImages(beam.DoFn):
-    """(image ref, [(line, record)]) -> (split, row) per record, the image read and decoded once for all of them.
+class ReadExportImages(Reader):
+    """A shard's records -> Records with their image, each image read and decoded once (per-host limits)."""
 
-    `make_row(record, image, example_id)` builds the row; the split is a stable hash of the image's sha256 (so
-    every record of one image lands in one split) salted with the subset and seed.
-    """
+    stage = "image"
 
-    def __init__(
-        self,
-        subset: str,
-        records_path: str,
-        make_row: Callable[[Any, ExportImage, str], dict[str, Any]],
-        validate: Callable[[dict[str, Any]], list[str]],
-        splits: str,
-        seed: int,
-        fetch: FetchConfig,
-        decode: DecodeConfig,
-    ) -> None:
-        self.subset = subset
-        self.records_path = records_path
-        self.make_row = make_row
-        self.validate = validate
-        self.splits = splits
-        self.seed = seed
-        self.fetch = fetch
-        self.decode = decode
+    def __init__(self, subset: str, options: ExportOptions) -> None:
+        super().__init__(subset)
+        self.options = options
 
-    def process(self, element: tuple[str, Iterable[tuple[int, Any]]]) -> Iterator[Any]:
-        ref, members = element
-        members = sorted(members, key=lambda m: m[0])
-        try:
-            image = load_image(ref, self.fetch, self.decode)
-        except MediaError as error:
-            for number, record in members:
-                yield beam.pvalue.TaggedOutput(
-                    REJECTS,
-                    rejected(
-                        self.subset,
-                        f"{self.records_path}:{number}",
-                        "image",
-                        f"{error.reason} ({ref})",
-                        record_id=record.record_id,
-                        image=ref,
-                    ),
-                )
-            return
-        split = SplitSpec.parse(self.splits).split_for_key(image.sha256, salt=f"{self.subset}:{self.seed}")
-        for number, record in members:
-            row = self.make_row(record, image, example_id_for(self.subset, record.record_id))
-            problems = self.validate(row)
-            if problems:
-                yield beam.pvalue.TaggedOutput(
-                    REJECTS,
-                    rejected(
-                        self.subset,
-                        f"{self.records_path}:{number}",
-                        "validate",
-                        "; ".join(problems),
-                        record_id=record.record_id,
-                    ),
-                )
-                continue
-            yield split, row
+    def read(self, refs: Sequence[InputRef]) -> Iterator[tuple[InputRef, Record | Rejected]]:
+        by_image: dict[str, list[InputRef]] = {}
+        for ref in refs:
+            by_image.setdefault(ref.payload.image, []).append(ref)
+        for image, loaded in load_images(by_image, self.options.fetch, self.options.decode):
+            for ref in by_image[image]:
+                if isinstance(loaded, MediaError):
+                    reason = f"{loaded.reason} ({redact(image)})"
+                    yield ref, self.rejected(ref.where, reason, record_id=ref.key, image=redact(image))
+                else:
+                    record = ref.payload.record
+                    yield ref, Record(ref.key, ref.where, example_id_for(self.subset, ref.key), record, loaded)
+
+
+def split_by_image(subset: str, options: CommonOptions, image_sha256: str) -> str:
+    """Every record of one image in one split: a stable hash of the image's sha256, salted by subset and seed."""
+    return SplitSpec.parse(options.splits).split_for_key(image_sha256, salt=f"{subset}:{options.seed}")
 
 
 def add_export_arguments(parser: argparse.ArgumentParser, records_file: str) -> None:
@@ -308,12 +168,23 @@ def add_export_arguments(parser: argparse.ArgumentParser, records_file: str) -> 
     )
 
 
-def export_configs(args: argparse.Namespace) -> tuple[FetchConfig, DecodeConfig]:
-    fetch = FetchConfig(timeout_s=args.download_timeout, max_bytes=args.max_image_bytes)
-    return fetch, DecodeConfig(max_pixels=args.max_image_pixels)
+def input_problems(spec: str | None, records_file: str, subset: str) -> list[str]:
+    """What is wrong with `--input`, checked before any work (local paths only; gs:// is checked by the job)."""
+    if not spec:
+        return [f"{subset} needs --input EXPORT: the annotation app's export folder (or its {records_file})"]
+    records, _ = export_paths(spec, records_file)
+    if "://" in records:
+        return []
+    if not os.path.exists(spec):
+        return [f"--input {spec!r} does not exist"]
+    if not os.path.isfile(records):
+        return [f"--input {spec!r}: no {records_file} in it (is it an annotation export folder?)"]
+    return []
 
 
-def check_export_arguments(args: argparse.Namespace, records_file: str, subset: str) -> list[str]:
+def parse_export_options(
+    args: argparse.Namespace, records_file: str, subset: str, code_version: str
+) -> tuple[ExportOptions | None, list[str]]:
     problems = input_problems(args.input, records_file, subset)
     if args.num_examples is not None:
         problems.append(f"--num-examples does not apply to {subset}: the export decides how many examples there are")
@@ -322,12 +193,18 @@ def check_export_arguments(args: argparse.Namespace, records_file: str, subset: 
             problems.append(f"--splits: {subset} splits by image hash, so give fractions (e.g. train=0.9,test=0.1)")
     except ValueError:
         pass  # reported by the common checks
-    fetch, decode = export_configs(args)
-    return problems + fetch.validate() + decode.validate()
+    fetch = FetchConfig(timeout_s=args.download_timeout, max_bytes=args.max_image_bytes)
+    decode = DecodeConfig(max_pixels=args.max_image_pixels)
+    problems += fetch.validate() + decode.validate()
+    if problems:
+        return None, problems
+    records_path, export_dir = export_paths(args.input, records_file)
+    options = ExportOptions(args.splits, args.seed, code_version, records_path, export_dir, fetch, decode)
+    return options, []
 
 
-def image_source(image: ExportImage) -> str:
-    return "url" if is_url(image.key) else "file"
+def image_source(key: str) -> str:
+    return "url" if is_url(key) else "file"
 
 
 def thumbnail(data: bytes, max_side: int = 640) -> Image.Image:

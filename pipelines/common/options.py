@@ -57,6 +57,27 @@ def add_common_arguments(
         help="Discard shards left by an interrupted run with the same arguments instead of resuming from them.",
     )
     run.add_argument("--no-progress", action="store_true", help="Don't print progress lines while running.")
+    run.add_argument(
+        "--input-shard-size",
+        type=int,
+        default=None,
+        help="Subsets over real inputs: inputs per work unit; an interrupted run resumes after the last finished "
+        "one (default: the subset's own, e.g. 64 images for count).",
+    )
+    publish = parser.add_argument_group("publishing")
+    publish.add_argument(
+        "--min-keep",
+        type=float,
+        default=None,
+        help="Publish OUTPUT/SUBSET only when the run keeps at least this share of its inputs as rows (default: "
+        "0.05 for subsets over real inputs, 0 for generated ones). A run with no rows is never published. A run "
+        "that is not published leaves the published subset as it was and keeps its staging folder.",
+    )
+    publish.add_argument(
+        "--publish-anyway",
+        action="store_true",
+        help="Publish even a run under --min-keep or without rows (it replaces the published subset).",
+    )
 
 
 def check_common_arguments(args: argparse.Namespace) -> list[str]:
@@ -76,6 +97,10 @@ def check_common_arguments(args: argparse.Namespace) -> list[str]:
         problems.append("--preview-rows must be 0 or more")
     if args.workers < 0:
         problems.append("--workers must be 0 (all cores) or more")
+    if args.input_shard_size is not None and args.input_shard_size < 1:
+        problems.append("--input-shard-size must be at least 1")
+    if args.min_keep is not None and not 0.0 <= args.min_keep <= 1.0:
+        problems.append("--min-keep must be a share from 0 to 1")
     return problems
 
 

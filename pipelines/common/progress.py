@@ -75,6 +75,7 @@ class ProgressMonitor:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._start = time.monotonic()
         self._tty = hasattr(stream, "isatty") and stream.isatty()
+        self.log_interval_s = 5.0
 
     def __enter__(self) -> "ProgressMonitor":
         self._start = time.monotonic()
@@ -84,6 +85,10 @@ class ProgressMonitor:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        if not self._tty:  # a log ends with where the run got to
+            done = read_done(self.progress_dir)
+            self.stream.write(format_line(self.label, done, self.total, time.monotonic() - self._start) + "\n")
+            self.stream.flush()
 
     def _run(self) -> None:
         last_printed = ""
@@ -93,8 +98,8 @@ class ProgressMonitor:
             if self._tty:
                 self.stream.write("\r" + line + "   ")
                 self.stream.flush()
-            elif line != last_printed and time.monotonic() - last_time >= 10:
-                # Logs (CI, nohup) get a line every 10 s instead of a redrawn one.
+            elif line != last_printed and time.monotonic() - last_time >= self.log_interval_s:
+                # Logs (CI, nohup, a pipe) get a plain line every few seconds instead of a redrawn one.
                 self.stream.write(line + "\n")
                 self.stream.flush()
                 last_printed, last_time = line, time.monotonic()

@@ -19,6 +19,10 @@ class RejectedExample(Exception):
         self.details = details
 
 
+INPUT = "input"  # the dead letter stands for an input that did not become a row
+PART = "part"  # a part of an input (one recording, one verdict line) that was dropped; the input went on
+
+
 @dataclass(frozen=True)
 class Rejected:
     """One dead letter: which input, at which stage, why."""
@@ -28,6 +32,7 @@ class Rejected:
     stage: str
     reason: str
     details: str = "{}"  # JSON
+    level: str = INPUT  # INPUT or PART: only INPUT dead letters count against the kept share
 
     def to_json(self) -> str:
         return json.dumps(
@@ -36,14 +41,21 @@ class Rejected:
                 "input": self.input_ref,
                 "stage": self.stage,
                 "reason": self.reason,
+                "level": self.level,
                 "details": json.loads(self.details),
             },
             sort_keys=True,
         )
 
 
-def rejected(subset: str, input_ref: str, stage: str, reason: str, **details: Any) -> Rejected:
-    return Rejected(subset, input_ref, stage, reason, json.dumps(details, sort_keys=True, default=str))
+def rejected(subset: str, input_ref: str, stage: str, reason: str, *, level: str = INPUT, **details: Any) -> Rejected:
+    return Rejected(subset, input_ref, stage, reason, json.dumps(details, sort_keys=True, default=str), level)
+
+
+def reason_kind(reason: str) -> str:
+    """The stable head of a reason (before any ':' or '(' detail), for counters: 'HTTP 404', 'not an image'."""
+    head = reason.split(":", 1)[0].split(" (", 1)[0].strip()
+    return head[:60] or "?"
 
 
 def from_exception(subset: str, input_ref: str, stage: str, error: BaseException) -> Rejected:

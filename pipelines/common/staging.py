@@ -55,6 +55,19 @@ class Staging:
         ensure_dir(self.dir)
         return resuming
 
+    def clear_all_but(self, keep: str) -> None:
+        """Delete everything in the staging folder except the relative path `keep` (a record flow's work of the
+        current plan): derived files are rewritten by every run, and another plan's files must never be counted."""
+        parts = [p for p in keep.split("/") if p]
+        if is_local(self.dir):
+            _clear_local(self.dir, parts)
+            return
+        kept_prefix = join(self.dir, *parts) + "/"
+        doomed = [m.path for m in FileSystems.match([self.dir + "/**"])[0].metadata_list]
+        doomed = [p for p in doomed if not p.startswith(kept_prefix)]
+        if doomed:
+            FileSystems.delete(doomed)
+
     def publish(self) -> None:
         """Replace OUTPUT/SUBSET with the staging folder. Call after the manifest is written into it."""
         if not FileSystems.exists(self.path(MANIFEST)):
@@ -96,6 +109,21 @@ class Staging:
                 if name.startswith(prefixes) and join(self.output_root, name) != self.dir
             ]
         return []  # remote stale folders are left for the bucket's lifecycle rules
+
+
+def _clear_local(folder: str, keep: list[str]) -> None:
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if keep and name == keep[0]:
+            if len(keep) > 1:
+                _clear_local(path, keep[1:])
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
 
 def _remove_if_exists(path: str) -> None:

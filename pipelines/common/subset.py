@@ -7,19 +7,23 @@ from types import ModuleType
 from typing import Any
 
 import apache_beam as beam
-import pyarrow as pa
 
+from pipelines.common.report import RunReport
 from pipelines.common.staging import Staging
 
 
 @dataclass
 class RunContext:
-    """What `build` needs: parsed arguments, where to write, and run facts."""
+    """What `build` needs: the parsed arguments and options, where to write, and run facts."""
 
     args: argparse.Namespace
+    options: Any  # what `Subset.parse` made of the arguments (the Namespace itself for generated subsets)
     staging: Staging
     code_version: str
-    total_examples: int | None  # None when the input decides (real inputs)
+    total_examples: int | None  # None when the input decides (real inputs) and nothing is listed yet
+    dry_run: bool = False
+    # Filled by `Subset.prepare` (record-flow subsets: the input plan and what is still to do).
+    prepared: Any = None
 
 
 @dataclass
@@ -47,6 +51,8 @@ class Subset(ABC):
     default_splits: str = "train=0.98,validation=0.01,test=0.01"
     # Columns read back after the run for stats plots (never the image bytes).
     stats_columns: tuple[str, ...] = ()
+    # A run that keeps a smaller share of its inputs than this is not published (--min-keep overrides).
+    min_keep: float = 0.0
 
     @abstractmethod
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -56,22 +62,30 @@ class Subset(ABC):
         """Problems with the arguments, found before any work starts."""
         return []
 
+    def parse(self, args: argparse.Namespace, dry_run: bool = False) -> tuple[Any, list[str]]:
+        """The arguments parsed once into what every later step uses, and the problems found doing it.
+        `dry_run`: only a job graph will be built, so nothing remote may be read."""
+        return args, self.check_arguments(args)
+
     @abstractmethod
-    def fingerprint(self, args: argparse.Namespace) -> dict[str, Any]:
+    def fingerprint(self, options: Any) -> dict[str, Any]:
         """The subset-specific arguments that decide the rows (they name the staging folder)."""
+
+    def prepare(self, ctx: RunContext, out: Any) -> None:  # noqa: B027 - optional hook
+        """Driver work between staging and the graph (record-flow subsets list and plan their inputs here)."""
 
     @abstractmethod
     def build(self, pipeline: beam.Pipeline, ctx: RunContext) -> None:
         """Add the subset's transforms; they write shards, dead letters and stats into ctx.staging."""
 
-    def models(self, args: argparse.Namespace) -> list[str]:
+    def models(self, options: Any) -> list[str]:
         return []
 
     def generator_version(self) -> str:
         return ""
 
     @abstractmethod
-    def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
+    def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
         """Write PNG plots of the distributions that matter; return their file names."""
 
     @abstractmethod
@@ -79,5 +93,5 @@ class Subset(ABC):
         """A preview card for one row, labels drawn on the image."""
 
     @abstractmethod
-    def card_description(self, args: argparse.Namespace) -> str:
+    def card_description(self, options: Any, report: RunReport) -> str:
         """Markdown paragraphs for the dataset card: what the rows are and how they were made."""

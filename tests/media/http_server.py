@@ -1,6 +1,6 @@
 """A local HTTP server (127.0.0.1 only) with well-behaved, slow, failing and malicious endpoints.
 
-Shared by tests/media and tests/pipelines/common/test_image_source.py; start it with `serving()`.
+Shared by tests/media and tests/pipelines/common/test_listing.py; start it with `serving()`.
 """
 
 import contextlib
@@ -19,6 +19,17 @@ def jpeg_bytes(size=(64, 48), colour=(200, 30, 30)) -> bytes:
     return buffer.getvalue()
 
 
+def photo_bytes(seed: int, size=(320, 240)) -> bytes:
+    """A smooth random picture: different seeds give perceptually different images."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 255, (6, 8, 3), dtype=np.uint8), "RGB")
+    buffer = io.BytesIO()
+    coarse.resize(size, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):  # clients hanging up on slow routes is the point
         pass
@@ -29,6 +40,7 @@ class ImageServer:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        self.events: list[tuple[str, str, float]] = []  # (path, start|end, time): what overlapped what
         self.image = jpeg_bytes()
         server = self
 
@@ -40,8 +52,10 @@ class ImageServer:
 
             def do_GET(self):
                 server.hits[self.path] += 1
+                server.events.append((self.path, "start", time.monotonic()))
                 name = "route_" + self.path.strip("/").split("?")[0].replace("-", "_").replace(".", "_")
                 getattr(server, name, server.route_404)(self, server.hits[self.path])
+                server.events.append((self.path, "end", time.monotonic()))
 
         self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -97,6 +111,19 @@ class ImageServer:
     def route_html(self, h, n):
         self.send(h, 200, b"<html><body>login</body></html>", "text/html; charset=utf-8")
 
+    def route_jpeg_as_html(self, h, n):  # a real image behind a careless Content-Type
+        self.send(h, 200, self.image, "text/html")
+
+    def route_loop(self, h, n):  # redirects to itself forever
+        self.send(h, 302, b"", "text/plain", {"Location": "/loop"})
+
+    def route_to_ftp(self, h, n):
+        self.send(h, 302, b"", "text/plain", {"Location": "ftp://127.0.0.1/x.jpg"})
+
+    def route_slow_ok(self, h, n):  # a good image after a long silence: must not hold other downloads
+        time.sleep(2.5)
+        self.send(h, 200, self.image)
+
     def route_big_declared(self, h, n):
         self.send(h, 200, b"x" * 10, length=10_000_000)
 
@@ -136,6 +163,10 @@ class ImageServer:
 
     def route_redirect(self, h, n):
         self.send(h, 302, b"", None, {"Location": "/ok.jpg"})
+
+    def route_photo(self, h, n):  # /photo?seed=N: a different picture for every N
+        seed = int(h.path.split("seed=", 1)[1].split("&")[0]) if "seed=" in h.path else 0
+        self.send(h, 200, photo_bytes(seed))
 
     def route_not_image(self, h, n):
         self.send(h, 200, b"this is not an image at all", "application/octet-stream")

@@ -56,8 +56,16 @@ def test_client_errors_are_not_retried(image_server):
     assert error.reason == "HTTP 404" and image_server.hits["/missing?t=404"] == 1
 
 
-def test_html_pages_are_refused(image_server):
-    assert "not an image: Content-Type text/html" in failure(image_server.url + "/html").reason
+def test_content_type_is_recorded_not_trusted(image_server):
+    page = fetch_url(image_server.url + "/html", FAST)
+    assert page.content_type == "text/html" and page.data.startswith(b"<html>")  # the decoder refuses it
+    image = fetch_url(image_server.url + "/jpeg-as-html", FAST)
+    assert image.content_type == "text/html" and image.data[:2] == b"\xff\xd8"
+
+
+def test_redirect_loops_and_other_schemes_say_so(image_server):
+    assert failure(image_server.url + "/loop").reason == "redirect loop"
+    assert "unsupported URL scheme" in failure(image_server.url + "/to-ftp").reason
 
 
 def test_declared_and_actual_size_caps(image_server):
@@ -83,7 +91,10 @@ def test_a_body_shorter_than_declared_is_an_error(image_server):
 
 
 def test_only_http_urls_are_fetched():
-    assert failure("file:///etc/passwd").reason == "not an http(s) URL"
+    assert failure("file:///etc/passwd").reason == "unsupported URL scheme: file"
+    assert failure("/etc/passwd").reason.startswith("not a URL")
+    assert failure("ftp://example.com/a.jpg").reason == "unsupported URL scheme: ftp"
+    assert failure("https://user:secret@example.com/a.jpg").reason.startswith("URL has credentials")
 
 
 def test_nothing_listening_is_a_connection_failure():

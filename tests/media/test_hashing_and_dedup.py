@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from media import first_duplicate_of, hamming, near_duplicate_bands, perceptual_hash, sha256_hex
+from media.dedup import copy_rank
 
 
 def photo_like(seed: int, size=(256, 192)) -> Image.Image:
@@ -49,8 +50,14 @@ def test_bands_put_every_near_pair_in_a_shared_group():
     assert len(near_duplicate_bands("0" * 16, 4)) == 5
 
 
-def test_first_duplicate_of_keeps_the_smallest_key_whatever_the_order():
-    members = [("c.jpg", "ffff000000000000"), ("a.jpg", "ffff000000000001"), ("b.jpg", "0000ffffffff0000")]
+def test_first_duplicate_of_keeps_the_best_copy_whatever_the_order():
+    same = [(copy_rank(100, False, k), k, h) for k, h in (("c.jpg", "ffff000000000000"), ("a.jpg", "ffff000000000001"))]
+    members = same + [(copy_rank(100, False, "b.jpg"), "b.jpg", "0000ffffffff0000")]
     for order in (members, members[::-1], members[1:] + members[:1]):
-        assert first_duplicate_of(order, 4) == {"c.jpg": ("a.jpg", 1)}
+        assert first_duplicate_of(order, 4) == {"c.jpg": ("a.jpg", 1)}  # equal copies: the smallest key
     assert first_duplicate_of(members, 0) == {}
+    big = (copy_rank(810 * 1080, False, "z/bus.jpg"), "z/bus.jpg", "ffff000000000000")
+    gif = (copy_rank(405 * 540, True, "a/bus.gif"), "a/bus.gif", "ffff000000000000")
+    still = (copy_rank(405 * 540, False, "b/bus.png"), "b/bus.png", "ffff000000000000")
+    assert first_duplicate_of([gif, still, big], 0) == {"a/bus.gif": ("z/bus.jpg", 0), "b/bus.png": ("z/bus.jpg", 0)}
+    assert first_duplicate_of([gif, still], 0) == {"a/bus.gif": ("b/bus.png", 0)}  # still beats animated

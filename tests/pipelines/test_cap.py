@@ -161,42 +161,44 @@ def test_dataflow_job_graph_builds_offline(capsys):
     assert "dry run" in capsys.readouterr().out
 
 
-# -- the caption stages on their own, with LLM results written here (the real LLM runs in the dataset above) --
+# -- the caption stages on their own, with model results written here (the real models run in the dataset above) --
 
 
-def _pending(texts, references=None):
-    from pipelines.cap import PendingRow, RecordInfo, RecordingMeta, TranscriptItem
+def _record(texts, references=None):
+    """A Record after the Transcribe round: one ASR result per text."""
+    from inference.asr.handler import ASRResult
+    from inference.asr.whisper import Transcript, Word
+    from pipelines.cap.steps import TRANSCRIBE, RecordingMeta
+    from pipelines.common.media_loader import LoadedImage
+    from pipelines.common.record_flow import Record
 
-    image = open(os.path.join(ASSETS, "zidane.jpg"), "rb").read()
-    record = CapRecord("r1", "/data/zidane.jpg", [f"/data/{i}.wav" for i in range(len(texts))])
-    info = RecordInfo(record, "cap-x", image, sha256_hex(image), "jpg", len(texts), "/data/m.jsonl")
-    items = [
-        TranscriptItem(
-            RecordingMeta("r1", i, f"/data/{i}.wav", "ab" * 32, 20.0, (references or [""] * len(texts))[i]),
-            text,
-            [{"word": "Two", "start": 0.0, "end": 0.4, "probability": 0.9}],
-            "en",
-            1.0,
+    data = open(os.path.join(ASSETS, "zidane.jpg"), "rb").read()
+    image = LoadedImage("/data/zidane.jpg", data, "image/jpeg", 1280, 720, sha256_hex(data), "JPEG")
+    cap = CapRecord("r1", "/data/zidane.jpg", [f"/data/{i}.wav" for i in range(len(texts))])
+    record = Record("r1", "/data/m.jsonl:1", "cap-x", ("/data/m.jsonl", cap), image)
+    refs = references or [""] * len(texts)
+    record.results[TRANSCRIBE] = {
+        str(i): ASRResult(
+            f"r1#{i}",
+            RecordingMeta(i, f"/data/{i}.wav", "ab" * 32, 20.0, refs[i]),
+            Transcript(text, [Word("Two", 0.0, 0.4, 0.9)], "en", 1.0),
             "whisper-test",
         )
         for i, text in enumerate(texts)
-    ]
-    return PendingRow(info, items)
+    }
+    return record
 
 
-def _build(pending, answers):
-    from apache_beam.pvalue import TaggedOutput
-
-    from annotation.cap import CaptionSettings
+def _build(record, answers):
     from inference.llm import LLMResult
-    from pipelines.cap import BuildRow, PlanCaptions
-    from pipelines.common.splits import SplitSpec
+    from pipelines.cap.steps import CAPTION, build_cap_row
+    from pipelines.common.rejects import Rejected
+    from pipelines.common.stage import Stage
 
-    results = [LLMResult(key, text, "stop", model_id="llm-test") for key, text in answers.items()]
-    build = BuildRow("cap", CaptionSettings(), SplitSpec.parse("train=1"), 0, "test")
-    out = list(build.process(("r1", {PlanCaptions.PENDING: [pending], "captions": results})))
-    rows = [o for o in out if not isinstance(o, TaggedOutput)]
-    return rows, [o.value for o in out if isinstance(o, TaggedOutput)]
+    record.results[CAPTION] = {key: LLMResult(key, text, "stop", model_id="llm-test") for key, text in answers.items()}
+    built = build_cap_row(Stage("cap"), record, OPTIONS)
+    built = built if isinstance(built, list) else [built]
+    return [b for b in built if not isinstance(b, Rejected)], [b for b in built if isinstance(b, Rejected)]
 
 
 T1 = "Um, two men in dark suits stand at a stadium at night, and the bald man shouts with his mouth open."
@@ -209,35 +211,68 @@ MERGED_CAPTION = (
 )
 
 
-def test_several_transcripts_get_their_own_captions_and_one_merged_caption():
-    from annotation.cap import CaptionSettings
-    from pipelines.cap import MERGED, PlanCaptions
+@pytest.fixture(scope="module", autouse=True)
+def _cap_options(tmp_path_factory):
+    global OPTIONS
+    manifest = tmp_path_factory.mktemp("m") / "m.jsonl"
+    manifest.write_text("")
+    import argparse
 
-    pending = _pending([T1, T2], references=[T1, ""])
-    plan = PlanCaptions("cap", CaptionSettings(), 0)
-    grouped = {"records": [pending.info], "transcripts": list(reversed(pending.transcripts))}
-    requests = [o for o in plan.process(("r1", grouped)) if isinstance(o, tuple)]
-    assert [r.key for _, r in requests] == ["0", "1", MERGED]
-    rows, dead = _build(pending, {"0": C1, "1": C2, MERGED: MERGED_CAPTION})
+    from pipelines.cap import Cap
+
+    parser = argparse.ArgumentParser()
+    Cap().add_arguments(parser)
+    args = parser.parse_args(["--input", str(manifest)])
+    args.num_examples, args.splits, args.seed, args.workers = None, "train=1", 0, 1
+    OPTIONS, problems = Cap().parse(args)
+    assert problems == []
+
+
+def test_several_transcripts_get_their_own_captions_and_one_merged_caption():
+    from pipelines.cap.steps import MERGED, Caption
+
+    record = _record([T1, T2], references=[T1, ""])
+    requests = Caption("cap", OPTIONS).requests(record)
+    assert [part for part, _ in requests] == ["0", "1", MERGED]
+    rows, dead = _build(record, {"0": C1, "1": C2, MERGED: MERGED_CAPTION})
     assert dead == []
-    ((split, row),) = rows
-    assert split == "train" and cap_schema.validate(row) == []
+    (row,) = rows
+    assert cap_schema.validate(row) == []
     assert row["caption"] == MERGED_CAPTION and row["transcript_captions"] == [C1, C2]
     assert row["transcripts"] == [T1, T2] and row["caption_chars"] == len(MERGED_CAPTION)
     assert row["audio"][0]["wer"] == 0.0 and row["audio"][1]["wer"] is None  # WER only with a reference
     assert row["asr_model"] == "whisper-test" and row["llm_model"] == "llm-test"
+    assert json.loads(row["provenance"]["details"])["caption_source"] == "merged"
 
 
-def test_a_bad_recording_caption_leaves_an_empty_entry_and_a_bad_merged_caption_drops_the_image():
-    from pipelines.cap import MERGED
+def test_a_bad_recording_caption_leaves_an_empty_entry_and_a_bad_merged_caption_falls_back():
+    from pipelines.cap.steps import MERGED
 
-    rows, dead = _build(_pending([T1, T2]), {"0": C1, "1": T2, MERGED: MERGED_CAPTION})
-    assert rows[0][1]["transcript_captions"] == [C1, ""] and rows[0][1]["transcripts"] == [T1, T2]
-    assert [(d.stage, d.input_ref) for d in dead] == [("recording_caption", "/data/1.wav")]
+    rows, dead = _build(_record([T1, T2]), {"0": C1, "1": T2, MERGED: MERGED_CAPTION})
+    assert rows[0]["transcript_captions"] == [C1, ""] and rows[0]["transcripts"] == [T1, T2]
+    assert [(d.stage, d.input_ref, d.level) for d in dead] == [("recording_caption", "/data/1.wav", "part")]
     assert "copies the transcript" in dead[0].reason
-    rows, dead = _build(_pending([T1, T2]), {"0": C1, "1": C2, MERGED: "A red car in a desert at sunset."})
-    assert rows == [] and [(d.stage, d.input_ref) for d in dead] == [("caption", "/data/zidane.jpg")]
-    assert dead[0].reason.startswith("merged caption: ")
-    rows, dead = _build(_pending([T1]), {"0": ""})
+    # Both recordings' captions pass, the merged one fails: the image keeps its row with the longer caption.
+    rows, dead = _build(_record([T1, T2]), {"0": C1, "1": C2, MERGED: "A red car in a desert at sunset."})
+    assert dead == [] and rows[0]["caption"] == C2
+    source = json.loads(rows[0]["provenance"]["details"])["caption_source"]
+    assert source.startswith("transcript 2 (merged caption failed: ")
+    # Nothing passes: the image is a dead letter that keeps the transcripts.
+    rows, dead = _build(_record([T1, T2]), {"0": T1, "1": T2, MERGED: "A red car in a desert at sunset."})
+    assert rows == [] and [d.stage for d in dead] == ["recording_caption", "recording_caption", "caption"]
+    assert dead[2].reason.startswith("merged caption: ")
+    rows, dead = _build(_record([T1]), {"0": ""})
     assert rows == [] and [d.stage for d in dead] == ["recording_caption", "caption"]
-    assert dead[1].reason == "the only recording's caption: empty caption"
+    assert dead[1].reason == "the only recording's caption: empty caption: the model wrote nothing"
+
+
+def test_a_looping_or_repeating_caption_says_why():
+    loop = "Two men stand and they stand " * 20  # 560 chars, no sentence ever ends
+    rows, dead = _build(_record([T1]), {"0": loop})
+    assert rows == [] and dead[0].reason.startswith("empty caption: cleaning cut a loop (")
+    repeated = (
+        "Two men in dark suits stand at a stadium at night. They both wear dark jackets and ties, and the bald man "
+        "shouts with his mouth open. The other man smiles, they both wear dark jackets and ties."
+    )
+    rows, dead = _build(_record([T1 + " They both wear dark jackets and ties."]), {"0": repeated})
+    assert rows == [] and "repeats itself: 'they both wear dark jackets and ties' 2 times" in dead[0].reason

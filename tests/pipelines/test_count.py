@@ -139,13 +139,15 @@ def test_count_help_names_the_default_input(capsys):
     assert "bundled with ultralytics" in " ".join(capsys.readouterr().out.split())
 
 
-def test_split_sizes_for_count():
-    import argparse
-
-    from pipelines.count import Count
+def test_split_sizes_for_count(tmp_path):
+    from pipelines.registry import load
 
     def sizes(splits):
-        return Count().eval_sizes(argparse.Namespace(splits=splits))
+        parser, _ = beam_runner._subset_parser("count")
+        args = parser.parse_args(["--splits", splits])
+        options, problems = load("count").parse(args)
+        assert problems == []
+        return options.eval_sizes
 
     assert sizes("validation=540,test=540") == {"validation": 540, "test": 540}
     assert sizes("train=1") == {}
@@ -337,6 +339,6 @@ def test_the_verdicts_content_is_part_of_the_run_fingerprint(inputs, tmp_path):
     for content in (b"", b"", b'{"record_id": "r"}\n'):
         path.write_bytes(content)
         argv = ["--input", str(inputs), "--output", str(tmp_path), *RUN, "--verified", str(tmp_path)]
-        subset, args, _ = beam_runner._parse("count", argv)
-        fingerprints.append(subset.fingerprint(args)["verified"])
+        subset, options, _, _ = beam_runner._parse("count", argv)
+        fingerprints.append(subset.fingerprint(options)["verified"])
     assert fingerprints[0] == fingerprints[1] == hashlib.sha256(b"").hexdigest() != fingerprints[2]

@@ -9,7 +9,7 @@ import pytest
 
 import beam_runner
 from annotation.exports import POINTS, Point, PointsRecord, write_jsonl
-from pipelines.common.image_source import example_id_for
+from pipelines.common.listing import example_id_for
 from pipelines.count import bundled_images_dir
 from schemas import points as points_schema
 
