@@ -39,10 +39,17 @@ def _own_cgroup_dirs() -> dict[str, Path]:
     return dirs
 
 
+def parent_dirs() -> list[Path]:
+    """The directories run cgroups are made in (one per hierarchy), in a fixed order."""
+    own = _own_cgroup_dirs()
+    return sorted({own[c] for c in ("pids", "memory") if c in own})
+
+
 @dataclass
 class RunCgroup:
     dirs: list[Path]  # one per hierarchy (v1) or a single one (v2)
     memory_dir: Path | None
+    name: str = ""  # the same directory name under every parent
 
     @property
     def procs_files(self) -> list[str]:
@@ -130,4 +137,4 @@ def create_run_cgroup(max_procs: int, memory_bytes: int) -> RunCgroup | None:
     except OSError:
         RunCgroup(made, None).destroy()
         return None
-    return RunCgroup(made, memory_dir)
+    return RunCgroup(made, memory_dir, name)
