@@ -33,7 +33,6 @@ START_TIMEOUT_S = 180.0  # a first matplotlib import builds its font list
 REPLY_GRACE_S = 30.0  # the server enforces wall_s itself; this only catches a wedged server
 
 _live: weakref.WeakSet[SandboxServer] = weakref.WeakSet()
-_cleanup_registered: set[Path] = set()
 
 
 class ServerFailed(RuntimeError):
@@ -47,12 +46,10 @@ def sandbox_base() -> Path:
 
 
 def runs_dir() -> Path:
-    """Run directories of this process, shared by its servers (each job only ever sees its own)."""
-    path = sandbox_base() / f"runs-{os.getpid()}"
+    """Run directories, shared by all servers (each job only ever sees its own), plus the servers' caches
+    (matplotlib's font list in .mplconfig), which no job can see."""
+    path = sandbox_base() / "runs"
     path.mkdir(mode=0o711, exist_ok=True)
-    if path not in _cleanup_registered:
-        _cleanup_registered.add(path)
-        atexit.register(shutil.rmtree, path, True)
     return path
 
 
@@ -64,15 +61,14 @@ def server_env(isolate: bool) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "HOME": "/tmp",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/mplconfig",
+        "MPLCONFIGDIR": f"{_sandbox_root.RUNS_DIR}/.mplconfig" if isolate else str(runs_dir() / ".mplconfig"),
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",  # jobs inherit the server's hash seed: the same one on every start
     }
     if isolate:
         env.update(_sandbox_root.python_env())
-    else:
-        env["MPLCONFIGDIR"] = str(sandbox_base() / f"mplconfig-{os.getuid()}")
     return env
 
 
@@ -125,7 +121,8 @@ class SandboxServer:
         python = _sandbox_root.python_paths()
         if self.isolate:
             (self.dir / "root").mkdir()
-            interpreter = [python["venv"], "-I"] if self.harness else [python["base"], "-S", "-I"]
+            # -s rather than -I: the environment is ours entirely, and it sets PYTHONHASHSEED.
+            interpreter = [python["venv"], "-s"] if self.harness else [python["base"], "-S", "-s"]
             cfg = {
                 "root": str(self.dir / "root"),
                 "plan": _sandbox_root.root_plan(str(self.runs_dir), self.expose_ro),
@@ -139,7 +136,7 @@ class SandboxServer:
             cmd = [shutil.which("unshare"), *userns, *NAMESPACE_FLAGS, "--", real_python, "-S", str(_INIT_SCRIPT)]
             payload = cfg
         else:
-            cmd = [sys.executable, "-I", str(_WORKER_SCRIPT)]
+            cmd = [sys.executable, "-s", str(_WORKER_SCRIPT)]
             payload = worker_cfg
         with open(self.dir / "server.log", "wb") as log:
             self._proc = subprocess.Popen(

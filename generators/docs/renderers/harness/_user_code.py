@@ -5,6 +5,8 @@ exception and the line of the user's code it came from: "ValueError: x and y dif
 """
 
 import builtins
+import hashlib
+import random
 import sys
 import traceback
 from collections.abc import Callable
@@ -12,10 +14,20 @@ from collections.abc import Callable
 USER_FILE = "main.py"
 
 
+def _seed_from(source: str) -> None:
+    """Jobs fork from one warm interpreter, so unseeded random numbers would repeat across jobs; seed them
+    from the code instead: different programs differ, and the same program draws the same chart every run."""
+    seed = int.from_bytes(hashlib.sha256(source.encode()).digest()[:4], "big")
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+
+
 def exec_main(path: str = USER_FILE) -> dict:
     """Execute the script as __main__ and return its globals."""
     with open(path, encoding="utf-8", errors="replace") as f:
         source = f.read()
+    _seed_from(source)
     code = compile(source, path, "exec")
     namespace = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
     exec(code, namespace)

@@ -34,7 +34,6 @@ def warm_up() -> None:
 
 
 def render() -> None:
-    os.makedirs(matplotlib.get_configdir(), exist_ok=True)  # the job's /tmp is fresh
     _user_code.exec_main()
     if not os.path.exists("output.png") and plt.get_fignums():
         plt.savefig("output.png", dpi=100, bbox_inches="tight")
