@@ -18,6 +18,7 @@ Stdlib only at import time (the exec server runs with -S); the Python servers ad
 """
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -262,6 +263,10 @@ def main() -> None:
         sys.path.insert(0, cfg["harness_dir"])
         harness = importlib.import_module(cfg["harness"])
         harness.warm_up()  # imports and lazy tables, paid once here instead of in every job
+    # Keep the collector away from everything loaded so far: a job's collections would otherwise walk
+    # (and so copy-on-write) the whole inherited heap.
+    gc.collect()
+    gc.freeze()
     Server(cfg, harness).serve()
 
 
