@@ -109,13 +109,15 @@ def enter_root(cfg: dict) -> None:
 def main() -> None:
     cfg = json.loads(sys.stdin.read())
     # Cgroup parents stay reachable through directory fds only: /sys is not part of the new root.
-    cgroup_fds = []
-    for path in cfg["cgroup_dirs"]:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        os.set_inheritable(fd, True)
-        cgroup_fds.append(fd)
+    fds: dict[str, int] = {}
+    parents = {}
+    for controller, path in cfg["worker"]["cgroup_parents"].items():
+        if path not in fds:
+            fds[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            os.set_inheritable(fds[path], True)
+        parents[controller] = f"/proc/self/fd/{fds[path]}"
     enter_root(cfg)
-    worker_cfg = dict(cfg["worker"], cgroup_fds=cgroup_fds)
+    worker_cfg = dict(cfg["worker"], cgroup_parents=parents)
     r, w = os.pipe()
     os.write(w, json.dumps(worker_cfg).encode())  # small: fits the pipe buffer before the reader exists
     os.close(w)

@@ -113,7 +113,10 @@ def _python_steps() -> list[list]:
 
 def _script_steps() -> list[list]:
     """The worker and harness scripts, copied (not bound) so that nothing inside names their source."""
-    steps = [["file", (_HERE / "_sandbox_worker.py").read_text(), 0o644, f"{PIXMO_DIR}/worker.py"]]
+    steps = [
+        ["file", (_HERE / "_sandbox_worker.py").read_text(), 0o644, f"{PIXMO_DIR}/worker.py"],
+        ["file", (_HERE / "_cgroups.py").read_text(), 0o644, f"{PIXMO_DIR}/_cgroups.py"],
+    ]
     for path in sorted(_HARNESS_SOURCES.glob("*.py")):
         steps.append(["file", path.read_text(), 0o644, f"{HARNESS_DIR}/{path.name}"])
     return steps

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ _HARNESS_SOURCES = _HERE / "renderers" / "harness"
 NAMESPACE_FLAGS = ["--net", "--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
 START_TIMEOUT_S = 180.0  # a first matplotlib import builds its font list
 REPLY_GRACE_S = 30.0  # the server enforces wall_s itself; this only catches a wedged server
+STOP_TIMEOUT_S = 5.0
 
 _live: weakref.WeakSet[SandboxServer] = weakref.WeakSet()
 
@@ -76,10 +78,19 @@ class SandboxServer:
     """One server process. `harness` names a module in renderers/harness (a warm Python server), or None
     for a server that execs commands. Thread-safe: jobs from several threads take turns."""
 
-    def __init__(self, *, isolate: bool, namespaces: str, harness: str | None = None,
-                 expose_ro: Sequence[str] = ()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        isolate: bool,
+        namespaces: str,
+        cgroups: bool,
+        harness: str | None = None,
+        expose_ro: Sequence[str] = (),
+    ) -> None:
         self.isolate = isolate
         self.namespaces = namespaces
+        self.cgroups = cgroups  # the server gives every job its own pids + memory cgroup
+        self.cgroup_prefix = f"pixmo-sandbox-{uuid.uuid4().hex[:8]}"
         self.harness = harness
         self.expose_ro = tuple(expose_ro)
         self.dir: Path | None = None
@@ -114,8 +125,9 @@ class SandboxServer:
             "control_fd": theirs.fileno(),
             "harness": self.harness,
             "harness_dir": _sandbox_root.HARNESS_DIR if self.isolate else str(_HARNESS_SOURCES),
-            "cgroup_fds": [],
-            "cgroup_dirs": [] if self.isolate else [str(d) for d in _cgroups.parent_dirs()],
+            "cgroups": self.cgroups,
+            "cgroup_prefix": self.cgroup_prefix,
+            "cgroup_parents": {c: str(d) for c, d in _cgroups.own_cgroup_dirs().items()} if self.cgroups else {},
         }
         env = server_env(self.isolate)
         python = _sandbox_root.python_paths()
@@ -126,7 +138,6 @@ class SandboxServer:
             cfg = {
                 "root": str(self.dir / "root"),
                 "plan": _sandbox_root.root_plan(str(self.runs_dir), self.expose_ro),
-                "cgroup_dirs": [str(d) for d in _cgroups.parent_dirs()],
                 "worker": worker_cfg,
                 "exec": [*interpreter, f"{_sandbox_root.PIXMO_DIR}/worker.py"],
                 "env": env,
@@ -198,13 +209,19 @@ class SandboxServer:
             self._proc = self._sock = self._reader = None
             return
         if self._sock is not None:
-            self._sock.close()
+            self._sock.close()  # EOF: a healthy server tidies up its waiting job and exits
         if self._proc is not None:
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                pass
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self._proc.wait()
+            if self.cgroups:
+                _cgroups.remove_leftovers(self.cgroup_prefix)
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
         self._proc = self._sock = self._reader = None

@@ -129,7 +129,7 @@ def capabilities() -> Capabilities:
         cg.destroy()
     root = False
     if ns:
-        probe = SandboxServer(isolate=True, namespaces=ns)
+        probe = SandboxServer(isolate=True, namespaces=ns, cgroups=False)
         try:
             probe.start()
             root = True
@@ -221,9 +221,10 @@ def _explain(
     stderr: str,
     stderr_size: int,
     limits: Limits,
-    cgroup: _cgroups.RunCgroup | None,
+    oom_killed: bool,
+    pids_limit_hit: bool,
 ) -> tuple[int | None, str]:
-    """Map how the program ended to (returncode, reason)."""
+    """Map how the program ended to (returncode, reason); the flags come from the run's cgroup."""
     if timed_out:
         return None, "timeout"
     if "setup_error" in status:
@@ -233,7 +234,7 @@ def _explain(
         return None, "sandbox exited without a status"
     last = _last_line(stderr)
     if (
-        (cgroup and cgroup.oom_killed())
+        oom_killed
         or "MemoryError" in last
         or "bad_alloc" in stderr
         or (code != 0 and "Cannot allocate memory" in stderr)
@@ -245,7 +246,7 @@ def _explain(
         return code, "output too large"
     if code == 0:
         return 0, ""
-    if cgroup and cgroup.hit_pids_limit():
+    if pids_limit_hit:
         return code, f"process limit ({limits.max_procs}) hit; {last}".rstrip("; ")
     if code < 0:
         return code, f"killed by signal {-code} ({signal.Signals(-code).name})"
@@ -272,7 +273,6 @@ def _run_job(
     workdir = run_dir / "work"
     workdir.mkdir(mode=0o700)
     uid = random.randint(*_UID_RANGE) if caps.drop_uid and isolated else None
-    cgroup = _cgroups.create_run_cgroup(limits.max_procs, limits.memory_bytes) if caps.cgroups else None
     try:
         for name, content in files.items():
             target = workdir / name
@@ -291,11 +291,11 @@ def _run_job(
             "argv": argv,
             "env": full_env,
             "uid": uid,
-            "cgroup": cgroup.name if cgroup else None,
             "wall_s": limits.wall_s,
             "limits": {
                 "cpu_s": limits.cpu_s,
-                "memory_bytes": limits.address_space_bytes or limits.memory_bytes,
+                "memory_bytes": limits.memory_bytes,
+                "address_space_bytes": limits.address_space_bytes or limits.memory_bytes,
                 "file_bytes": limits.file_bytes,
                 "max_procs": limits.max_procs,
             },
@@ -304,9 +304,10 @@ def _run_job(
             reply = server.run(request)
         except ServerFailed as e:
             reply = {"status": {"setup_error": str(e)}, "timed_out": False}
+        flags = bool(reply.get("oom_killed")), bool(reply.get("pids_limit_hit"))
         stdout, stdout_size = _tail(run_dir / "stdout")
         stderr, stderr_size = _tail(run_dir / "stderr")
-        code, reason = _explain(reply["status"], reply["timed_out"], stdout_size, stderr, stderr_size, limits, cgroup)
+        code, reason = _explain(reply["status"], reply["timed_out"], stdout_size, stderr, stderr_size, limits, *flags)
         outputs = {}
         for name in collect:
             data = read_regular_file(workdir / name, max_collect_bytes)
@@ -324,8 +325,6 @@ def _run_job(
             isolation=caps.describe(),
         )
     finally:
-        if cgroup is not None:
-            cgroup.destroy()
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -346,7 +345,9 @@ def _borrow_exec_server(caps: Capabilities, expose_ro: tuple[str, ...]) -> tuple
         idle = _pool.setdefault(key, [])
         if idle:
             return key, idle.pop()
-    return key, SandboxServer(isolate=caps.isolated, namespaces=caps.namespaces, expose_ro=expose_ro)
+    return key, SandboxServer(
+        isolate=caps.isolated, namespaces=caps.namespaces, cgroups=caps.cgroups, expose_ro=expose_ro
+    )
 
 
 def _return_exec_server(key: tuple, server: SandboxServer) -> None:
@@ -428,7 +429,9 @@ class WarmPython:
             if self._server is None or self._caps != caps:
                 if self._server is not None:
                     self._server.close()
-                self._server = SandboxServer(isolate=caps.isolated, namespaces=caps.namespaces, harness=self.harness)
+                self._server = SandboxServer(
+                    isolate=caps.isolated, namespaces=caps.namespaces, cgroups=caps.cgroups, harness=self.harness
+                )
                 self._caps = caps
             return caps, self._server
 

@@ -19,8 +19,8 @@ def _seed_from(source: str) -> None:
     from the code instead: different programs differ, and the same program draws the same chart every run."""
     seed = int.from_bytes(hashlib.sha256(source.encode()).digest()[:4], "big")
     random.seed(seed)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(seed)
+    if "numpy.random" in sys.modules:  # never import it here: numpy loads it lazily, and that takes a while
+        sys.modules["numpy.random"].seed(seed)
 
 
 def exec_main(path: str = USER_FILE) -> dict:

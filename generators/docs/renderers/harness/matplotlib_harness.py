@@ -12,12 +12,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy  # noqa: E402, F401  (LLM scripts import it; pay for that here, once)
+
+# What LLM scripts import besides pyplot; every job would pay for importing these itself otherwise.
+import numpy.random  # noqa: E402, F401  (numpy loads it lazily)
+import pandas  # noqa: E402
 
 
 def warm_up() -> None:
-    """Draw one typical chart so fonts, text layout and the PNG writer are loaded before any job forks."""
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7, 4))
+    """Draw typical charts so fonts, text layout, math text, dates and the PNG writer are loaded (each is
+    lazy) before any job forks."""
+    frame = pandas.DataFrame({"day": pandas.date_range("2024-01-01", periods=3), "value": [1.0, 3.0, 2.0]})
+    fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(10, 4))
+    ax3.plot(frame["day"], frame["value"])
+    ax3.set_xlabel(r"Temperature ($^\circ$C, $\alpha=0.5$)")
+    ax3.annotate("peak", xy=(frame["day"][1], 3.0), xytext=(frame["day"][0], 2.5), arrowprops={"arrowstyle": "->"})
+    image = ax3.imshow(numpy.random.rand(4, 4), extent=(0, 1, 0, 1))
+    fig.colorbar(image, ax=ax3)
+    ax3.table(cellText=[["1", "2"]], colLabels=["a", "b"], loc="bottom")
     bars = ax.bar(["North", "South", "East"], [42, 35, 51], color=["#4C72B0", "#DD8452", "#55A868"])
     ax.bar_label(bars)
     ax.plot([0, 1, 2], [30, 40, 35], marker="o", linestyle="--", label="trend")

@@ -7,7 +7,7 @@ a global Figure named `fig`.
 """
 
 import _user_code
-import numpy  # noqa: F401  (LLM scripts import these; pay for that here, once)
+import numpy.random  # noqa: F401  (LLM scripts import these; every job would pay for them otherwise)
 import pandas
 import plotly.basedatatypes
 import plotly.express as px
