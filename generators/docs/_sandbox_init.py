@@ -18,6 +18,15 @@ import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
+MS_NOEXEC, MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 8, 1024, 2048, 1 << 21
+_ST_TO_MS = [
+    (os.ST_NOSUID, MS_NOSUID),
+    (os.ST_NODEV, MS_NODEV),
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
+]
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -47,6 +56,16 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_libc.syscall(number, new_root.encode(), put_old.encode()), "pivot_root")
 
 
+def _kept_flags(path: str) -> int:
+    """The mount's own restrictions and atime mode: in a user namespace, a remount may not drop them."""
+    current = os.statvfs(path).f_flag
+    kept = 0
+    for st_flag, ms_flag in _ST_TO_MS:
+        if current & st_flag:
+            kept |= ms_flag
+    return kept
+
+
 def bind(source: str, target: str, read_only: bool, devices: bool = False) -> None:
     """Bind `source` (a file or a directory tree) at `target`, creating the mount point."""
     if os.path.isdir(source):
@@ -57,7 +76,7 @@ def bind(source: str, target: str, read_only: bool, devices: bool = False) -> No
             open(target, "a").close()
     mount(source, target, None, MS_BIND | MS_REC)
     flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if devices else MS_NODEV) | (MS_RDONLY if read_only else 0)
-    mount(None, target, None, flags)
+    mount(None, target, None, flags | _kept_flags(target))
 
 
 def apply_plan(root: str, plan: list[list]) -> None:
@@ -96,7 +115,7 @@ def enter_root(cfg: dict) -> None:
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     apply_plan(root, cfg["plan"])
-    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | 8)  # 8 = MS_NOEXEC
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + "/.old-root", mode=0o700)
     pivot_root(root, root + "/.old-root")
     os.chdir("/")
