@@ -108,8 +108,12 @@ class Server:
                         _check(_libc.unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)")
                 self.run_program(request_r)
             except BaseException as e:
-                _report(status_w, {"setup_error": repr(e)})
-            os._exit(127)
+                try:
+                    _report(status_w, {"setup_error": repr(e)})
+                except OSError:  # already closed: the job's own stderr is fd 2 by now
+                    os.write(2, f"sandbox: could not start the program: {e!r}\n".encode())
+            finally:
+                os._exit(127)
         os.close(request_r)
         # As pid 1 we also inherit orphans; reap them until our own child ends.
         while True:
@@ -214,10 +218,13 @@ class Server:
             os.close(request_w)
             os.close(status_r)
             self.control.close()
-            if self.cgroup_parents is not None and cgroup is None:
-                _report(status_w, {"setup_error": "could not create the run's cgroup"})
-                os._exit(1)
-            self.job_init(cgroup, request_r, status_w)
+            try:
+                if self.cgroup_parents is not None and cgroup is None:
+                    _report(status_w, {"setup_error": "could not create the run's cgroup"})
+                else:
+                    self.job_init(cgroup, request_r, status_w)
+            finally:
+                os._exit(1)  # a job process never returns into the server's code
         self._restore_pid_ns()
         os.close(request_r)
         os.close(status_w)
