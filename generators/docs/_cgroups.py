@@ -4,6 +4,9 @@ A pids cgroup caps the process count of one run exactly, which RLIMIT_NPROC cann
 and not at all for root). A memory cgroup caps the whole run, not each process (RLIMIT_AS is per process,
 so forked children could otherwise each take the full limit). Supports cgroup v1 (one hierarchy per
 controller) and v2 (unified). Everything here is best-effort: None means "not available".
+
+Stdlib only: the sandbox server (_sandbox_worker.py) uses it too, from inside the allow-listed root, where
+it reaches the parent cgroups through inherited directory descriptors (`/proc/self/fd/N`) instead of /sys.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 
 
-def _own_cgroup_dirs() -> dict[str, Path]:
-    """Controller name -> the directory of this process's cgroup for it."""
+def own_cgroup_dirs() -> dict[str, Path]:
+    """Controller name (pids, memory) -> the directory of this process's cgroup for it."""
     dirs: dict[str, Path] = {}
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
@@ -43,10 +46,21 @@ def _own_cgroup_dirs() -> dict[str, Path]:
 class RunCgroup:
     dirs: list[Path]  # one per hierarchy (v1) or a single one (v2)
     memory_dir: Path | None
+    pids_dir: Path | None = None
 
-    @property
-    def procs_files(self) -> list[str]:
-        return [str(d / "cgroup.procs") for d in self.dirs]
+    def join(self, pid: int) -> None:
+        """Move process `pid` (as this process's PID namespace numbers it) into the run's cgroup."""
+        for d in self.dirs:
+            (d / "cgroup.procs").write_text(str(pid))
+
+    def set_limits(self, max_procs: int, memory_bytes: int) -> None:
+        """Raises OSError when the process cap cannot be set; the memory cap is best-effort."""
+        if self.pids_dir is not None:
+            (self.pids_dir / "pids.max").write_text(str(max_procs))
+        if self.memory_dir is not None:
+            _write(self.memory_dir / "memory.max", str(memory_bytes)) or _write(
+                self.memory_dir / "memory.limit_in_bytes", str(memory_bytes)
+            )
 
     def oom_killed(self) -> bool:
         if self.memory_dir is None:
@@ -100,14 +114,16 @@ def _write(path: Path, value: str) -> bool:
         return False
 
 
-def create_run_cgroup(max_procs: int, memory_bytes: int) -> RunCgroup | None:
-    """Make a fresh cgroup for one run with both limits set; None if that is not possible here."""
-    own = _own_cgroup_dirs()
+def create_run_cgroup(
+    max_procs: int, memory_bytes: int, parents: dict[str, Path] | None = None, prefix: str = "pixmo-sandbox"
+) -> RunCgroup | None:
+    """Make a fresh cgroup `prefix`-<random> for one run with both limits set, under `parents`
+    (controller -> directory; default: this process's own cgroups); None if that is not possible here."""
+    own = own_cgroup_dirs() if parents is None else parents
     if "pids" not in own:
         return None
-    name = f"pixmo-sandbox-{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
     made: list[Path] = []
-    memory_dir = None
     try:
         for controller in ("pids", "memory"):
             parent = own.get(controller)
@@ -118,16 +134,21 @@ def create_run_cgroup(max_procs: int, memory_bytes: int) -> RunCgroup | None:
                 continue
             d.mkdir()
             made.append(d)
-        pids_dir = own["pids"] / name
-        if not _write(pids_dir / "pids.max", str(max_procs)):
-            raise OSError("pids.max not writable")
-        if "memory" in own:
-            mem_dir = own["memory"] / name
-            if _write(mem_dir / "memory.max", str(memory_bytes)) or _write(
-                mem_dir / "memory.limit_in_bytes", str(memory_bytes)
-            ):
-                memory_dir = mem_dir
+        memory_dir = own["memory"] / name if "memory" in own else None
+        cgroup = RunCgroup(made, memory_dir, own["pids"] / name)
+        cgroup.set_limits(max_procs, memory_bytes)
+        if memory_dir is not None and not (
+            (memory_dir / "memory.max").exists() or (memory_dir / "memory.limit_in_bytes").exists()
+        ):
+            cgroup.memory_dir = None
     except OSError:
         RunCgroup(made, None).destroy()
         return None
-    return RunCgroup(made, memory_dir)
+    return cgroup
+
+
+def remove_leftovers(prefix: str) -> None:
+    """Remove the run cgroups named `prefix`-* (those of a sandbox server that was killed)."""
+    for parent in set(own_cgroup_dirs().values()):
+        for d in parent.glob(f"{prefix}-*"):
+            RunCgroup([d], None).destroy()

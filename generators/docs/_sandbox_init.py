@@ -1,117 +1,148 @@
-"""The first process inside a sandbox: set up mounts and cgroups as root, then drop privileges and exec.
+"""The first process of a sandbox server: build the allow-listed root, pivot into it, exec the worker.
 
-Run by generators.docs.sandbox as `python -S _sandbox_init.py <config json>`, usually under
-`unshare --net --mount --pid --fork`, so it is pid 1 of a fresh PID namespace: when it exits, the kernel
-kills every process the sandboxed program left behind. Stdlib only (it runs with -S, before the
-interpreter's site-packages could be hidden), and never imported by the worker.
+Run by generators.docs._sandbox_server as `python -S _sandbox_init.py` under `unshare --net --mount --pid
+--ipc --uts --fork`, so it is pid 1 of a fresh PID namespace in a private mount namespace. Its config
+arrives on stdin (never on the command line, which /proc would show). It mounts an empty tmpfs, fills it
+from the host's plan (read-only binds of /usr, the interpreter, fonts, the TeX tree, a few /etc files;
+generated files; masks), pivots into it, detaches the old root, and execs the worker (`_sandbox_worker.py`,
+written into the new root at a neutral path). Nothing of the host outside the plan stays reachable.
+Stdlib only (it runs with -S), and never imported by the pipeline's own processes.
 """
 
 import ctypes
 import json
 import os
-import resource
+import platform
+import socket
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+MNT_DETACH = 2
+MS_NOEXEC, MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 8, 1024, 2048, 1 << 21
+_ST_TO_MS = [
+    (os.ST_NOSUID, MS_NOSUID),
+    (os.ST_NODEV, MS_NODEV),
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
+]
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = [None if s is None else s.encode() for s in (source, target, fstype, data)]
-    if _libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"mount {target}: {os.strerror(err)}")
+        raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = [None if s is None else s.encode() for s in (source, target, fstype, data)]
+    _check(_libc.mount(enc[0], enc[1], enc[2], flags, enc[3]), f"mount {target}")
 
 
-def setup_mounts(cfg: dict) -> None:
-    """Cover `hide` dirs with empty tmpfs, then bind back `expose_ro` (read-only) and the workdir (rw)."""
-    hide = [d for d in cfg["hide"] if os.path.isdir(d) and not os.path.islink(d)]
-    hide = [d for d in hide if not any(_under(d, other) and d != other for other in hide)]  # outermost only
-    binds = [(p, True) for p in cfg["expose_ro"] if os.path.exists(p)] + [(cfg["workdir"], False)]
-    # Open what we re-expose before hiding it; the fd still reaches the original mount afterwards.
-    fds = [(p, ro, os.open(p, os.O_PATH)) for p, ro in binds if any(_under(p, d) for d in hide)]
-    os.umask(0o022)  # mount points we create must be traversable by the unprivileged uid
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for d in hide:
-        _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path, ro, fd in fds:
-        if os.path.isdir(f"/proc/self/fd/{fd}"):
-            os.makedirs(path, mode=0o755, exist_ok=True)
+def umount(target: str) -> None:
+    _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    number = _SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"pivot_root: unknown syscall number on {platform.machine()}")
+    _check(_libc.syscall(number, new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def _kept_flags(path: str) -> int:
+    """The mount's own restrictions and atime mode: in a user namespace, a remount may not drop them."""
+    current = os.statvfs(path).f_flag
+    kept = 0
+    for st_flag, ms_flag in _ST_TO_MS:
+        if current & st_flag:
+            kept |= ms_flag
+    return kept
+
+
+def bind(source: str, target: str, read_only: bool, devices: bool = False) -> None:
+    """Bind `source` (a file or a directory tree) at `target`, creating the mount point."""
+    if os.path.isdir(source):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "a").close()
+    mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if devices else MS_NODEV) | (MS_RDONLY if read_only else 0)
+    mount(None, target, None, flags | _kept_flags(target))
+
+
+def apply_plan(root: str, plan: list[list]) -> None:
+    """Carry out the host's mount plan below `root` (every destination is a path inside the sandbox)."""
+    for op, *args in plan:
+        dst = root + args[-1]
+        if op == "bind":
+            source, read_only, devices, _ = args
+            bind(source, dst, read_only, devices)
+        elif op == "dir":
+            os.makedirs(dst, mode=args[0], exist_ok=True)
+            os.chmod(dst, args[0])
+        elif op == "symlink":
+            os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+            os.symlink(args[0], dst)
+        elif op == "file":
+            content, mode, _ = args
+            os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+            with open(dst, "w") as f:
+                f.write(content)
+            os.chmod(dst, mode)
+        elif op == "tmpfs":
+            options, read_only, _ = args
+            os.makedirs(dst, mode=0o755, exist_ok=True)
+            mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, options)
+            if read_only:
+                mount(None, dst, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_RDONLY)
         else:
-            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-            open(path, "a").close()
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        if ro:
-            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        os.close(fd)
+            raise ValueError(f"unknown mount plan step {op!r}")
 
 
-def join_cgroups(cfg: dict) -> None:
-    for procs_file in cfg["cgroup_procs"]:
-        with open(procs_file, "w") as f:
-            f.write(str(os.getpid()))
-
-
-def exec_program(cfg: dict) -> None:
-    """In the forked child: limits, privilege drop, then exec. Never returns."""
-    os.close(cfg["status_fd"])
-    os.chdir(cfg["workdir"])
-    lim = cfg["limits"]
-    resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (lim["memory_bytes"], lim["memory_bytes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_bytes"], lim["file_bytes"]))
-    if cfg["uid"] is not None:
-        # RLIMIT_NPROC counts every process of the uid, so it only means "this run" for our fresh uid;
-        # without a uid drop the per-run pids cgroup is what caps processes.
-        resource.setrlimit(resource.RLIMIT_NPROC, (lim["max_procs"], lim["max_procs"]))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # No setuid binary (su, mount, ...) can hand privileges back after the drop.
-    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
-    if cfg["uid"] is not None:
-        os.setgroups([])
-        os.setgid(cfg["uid"])
-        os.setuid(cfg["uid"])
-    os.umask(0o022)
-    os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
+def enter_root(cfg: dict) -> None:
+    """Build the root at cfg["root"] (a host directory used as the mount point) and pivot into it."""
+    root = cfg["root"]
+    os.umask(0o022)  # mount points we create must be traversable by the unprivileged uid
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    apply_plan(root, cfg["plan"])
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/.old-root", mode=0o700)
+    pivot_root(root, root + "/.old-root")
+    os.chdir("/")
+    umount("/.old-root")
+    os.rmdir("/.old-root")
+    mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_RDONLY)
+    socket.sethostname("sandbox")
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
-    status_fd = cfg["status_fd"]
-    try:
-        if cfg["mounts"]:
-            setup_mounts(cfg)
-        join_cgroups(cfg)
-    except Exception as e:
-        os.write(status_fd, json.dumps({"setup_error": repr(e)}).encode())
-        os._exit(1)
-    child = os.fork()
-    if child == 0:
-        try:
-            exec_program(cfg)
-        except BaseException as e:
-            os.write(2, f"sandbox: could not start {cfg['argv'][0]}: {e!r}\n".encode())
-        os._exit(127)
-    # As pid 1 we also inherit orphans; reap them until our own child ends.
-    while True:
-        pid, status = os.wait()
-        if pid == child:
-            break
-    if os.WIFSIGNALED(status):
-        report = {"signal": os.WTERMSIG(status)}
-    else:
-        report = {"exit": os.WEXITSTATUS(status)}
-    os.write(status_fd, json.dumps(report).encode())
-    os._exit(0)
+    cfg = json.loads(sys.stdin.read())
+    # Cgroup parents stay reachable through directory fds only: /sys is not part of the new root.
+    fds: dict[str, int] = {}
+    parents = {}
+    for controller, path in cfg["worker"]["cgroup_parents"].items():
+        if path not in fds:
+            fds[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            os.set_inheritable(fds[path], True)
+        parents[controller] = f"/proc/self/fd/{fds[path]}"
+    enter_root(cfg)
+    worker_cfg = dict(cfg["worker"], cgroup_parents=parents)
+    r, w = os.pipe()
+    os.write(w, json.dumps(worker_cfg).encode())  # small: fits the pipe buffer before the reader exists
+    os.close(w)
+    os.dup2(r, 0)
+    os.close(r)
+    os.execve(cfg["exec"][0], cfg["exec"], cfg["env"])
 
 
 if __name__ == "__main__":

@@ -1,21 +1,27 @@
 """Run hostile, LLM-written programs (Python scripts, pdflatex, dot, ...) in a contained child process.
 
 Layers, each checked at first use (see `capabilities()`):
-  * namespaces via util-linux `unshare`: no network (empty net namespace), a private mount namespace in
-    which /root, /home, /tmp, /work, ... and the repo are covered by empty tmpfs (only the interpreter,
-    its venv and the run's own directory are bound back), and a PID namespace so that every process the
-    program starts dies with it;
+  * namespaces via util-linux `unshare`: no network (empty net namespace), private mount, IPC and UTS
+    namespaces, and per job a fresh PID namespace, so that every process a program starts dies with it
+    and /proc shows only the job's own processes;
+  * an allow-listed root (`_sandbox_root.py`, entered with pivot_root): /usr, a minimal /etc, fonts, the
+    TeX tree and the interpreter with its packages, read-only at neutral paths (/opt/python, /opt/venv),
+    the run's own directory read-write at /job, an empty /tmp; no other host directory exists in there;
   * when running as root: a fresh unprivileged uid per run plus no_new_privs, so RLIMIT_NPROC bites and
-    root-owned files stay unreadable;
+    root-owned files stay unreadable (in a user namespace instead: every capability dropped);
   * a per-run pids + memory cgroup when /sys/fs/cgroup is writable;
   * rlimits (CPU, address space, file size, processes, open files), a wall-clock timeout that kills the
-    whole process group, a scrubbed environment, and stdout/stderr captured to files capped in size.
-Without namespaces the sandbox refuses to run (SandboxUnavailable) unless PIXMO_SANDBOX_ALLOW_WEAK=1.
+    job's whole PID namespace, a scrubbed environment, and stdout/stderr captured to files capped in size.
+A missing layer makes the sandbox refuse to run (SandboxUnavailable, naming it) unless
+PIXMO_SANDBOX_ALLOW_WEAK=1, which runs with what there is.
+
+Programs run as jobs of warm sandbox servers (`_sandbox_server.py`, `_sandbox_worker.py`): `run_sandboxed`
+borrows an exec server from a small per-process pool; `WarmPython` is one renderer's own server, which has
+imported its libraries once and forks a fresh job per render, so LLM code never pays for a new interpreter.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -24,43 +30,25 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from generators.docs import _cgroups
+from generators.docs import _cgroups, _sandbox_root
+from generators.docs._sandbox_server import NAMESPACE_FLAGS, SandboxServer, ServerFailed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
-_NAMESPACE_FLAGS = ["--net", "--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
-# Directories that may hold secrets, other users' data or our own outputs; covered inside the sandbox.
-_HIDDEN_DIRS = [
-    "/root",
-    "/home",
-    "/tmp",
-    "/var/tmp",
-    "/dev/shm",
-    "/run",
-    "/mnt",
-    "/media",
-    "/srv",
-    "/opt",
-    "/work",
-    "/data",
-    "/var/log",
-    "/var/backups",
-    "/var/mail",
-    "/var/spool",
-]
 # Unprivileged uids come from a range no real account uses, one per run, so per-uid limits are per run.
 _UID_RANGE = (1_500_000, 1_999_999)
 _TAIL_BYTES = 16 * 1024
+_POOL_IDLE_MAX = 4
 
 
 class SandboxUnavailable(RuntimeError):
-    """Raised when no namespace isolation is possible and weak mode was not allowed."""
+    """Raised when an isolation layer is missing and weak mode was not allowed."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +60,7 @@ class Limits:
     file_bytes: int = 32 << 20  # largest file (stdout/stderr included) the program may write
     # RLIMIT_AS per process; None means memory_bytes. V8-based tools reserve hundreds of GB of address
     # space they never touch, so they need a large value here and rely on the memory cgroup instead.
+    # A warm Python job adds the address space its parent had already mapped.
     address_space_bytes: int | None = None
 
 
@@ -93,14 +82,33 @@ class Capabilities:
     namespaces: str  # "root" (unshare as root), "userns" (unshare --user), or "" (none)
     drop_uid: bool
     cgroups: bool
+    root: bool = False  # the allow-listed root could be built and entered
 
     def describe(self) -> str:
         parts = [
             f"namespaces={self.namespaces or 'none'}",
+            f"root={'allowlist' if self.isolated else 'host'}",
             f"uid_drop={self.drop_uid}",
             f"cgroups={self.cgroups}",
         ]
         return ",".join(parts)
+
+    @property
+    def isolated(self) -> bool:
+        return bool(self.namespaces) and self.root
+
+    def missing(self) -> list[str]:
+        """The layers this machine lacks, in words."""
+        gaps = []
+        if not self.namespaces:
+            gaps.append("namespaces (unshare failed: no user namespaces and not root)")
+        elif not self.root:
+            gaps.append("allow-listed root (mounting or pivot_root failed)")
+        if self.namespaces == "root" and not self.drop_uid:
+            gaps.append("uid drop")
+        if not self.cgroups:
+            gaps.append("cgroups (no writable pids+memory cgroup: per-run process and memory caps)")
+        return gaps
 
 
 @cache
@@ -112,51 +120,60 @@ def capabilities() -> Capabilities:
         probes = [("root", [])] if os.geteuid() == 0 else []
         probes.append(("userns", ["--user", "--map-root-user"]))
         for name, extra in probes:
-            cmd = [unshare, *extra, *_NAMESPACE_FLAGS, "true"]
+            cmd = [unshare, *extra, *NAMESPACE_FLAGS, "true"]
             if subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0:
                 ns = name
                 break
     cg = _cgroups.create_run_cgroup(8, 64 << 20) if os.geteuid() == 0 else None
     if cg is not None:
         cg.destroy()
-    return Capabilities(namespaces=ns, drop_uid=os.geteuid() == 0 and ns == "root", cgroups=cg is not None)
+    root = False
+    if ns:
+        probe = SandboxServer(isolate=True, namespaces=ns, cgroups=False)
+        try:
+            probe.start()
+            root = True
+        except ServerFailed:
+            pass
+        finally:
+            probe.close()
+    return Capabilities(namespaces=ns, drop_uid=os.geteuid() == 0 and ns == "root", cgroups=cg is not None, root=root)
 
 
-def _sandbox_base() -> Path:
-    base = Path(os.environ.get("PIXMO_SANDBOX_DIR", Path(tempfile.gettempdir()) / "pixmo-sandbox"))
-    base.mkdir(mode=0o711, parents=True, exist_ok=True)
-    return base
+def _checked_capabilities() -> Capabilities:
+    caps = capabilities()
+    missing = caps.missing()
+    if missing and os.environ.get("PIXMO_SANDBOX_ALLOW_WEAK") != "1":
+        raise SandboxUnavailable(
+            f"sandbox layer(s) missing on this machine: {'; '.join(missing)}. "
+            "Set PIXMO_SANDBOX_ALLOW_WEAK=1 to run without them."
+        )
+    return caps
 
 
-def _interpreter_paths() -> list[str]:
-    """What the sandboxed Python needs to read: the venv and the base installation behind it."""
-    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    return sorted(paths)
-
-
-def _env_hidden_dirs() -> list[str]:
-    """Extra directories to cover, from PIXMO_SANDBOX_HIDE (colon-separated), e.g. pipeline output dirs."""
-    return [os.path.realpath(p) for p in os.environ.get("PIXMO_SANDBOX_HIDE", "").split(":") if p]
-
-
-def _base_env(workdir: Path) -> dict[str, str]:
-    return {
+def _base_env(workdir: str, isolated: bool) -> dict[str, str]:
+    env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(workdir),
-        "TMPDIR": str(workdir),
+        "HOME": workdir,
+        "TMPDIR": workdir,
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(workdir / ".mplconfig"),
+        "MPLCONFIGDIR": f"{workdir}/.mplconfig",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if isolated:
+        env.update(_sandbox_root.python_env())
+    return env
 
 
 def _tail(path: Path) -> tuple[str, int]:
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "", 0
     with open(path, "rb") as f:
         f.seek(max(0, size - _TAIL_BYTES))
         return f.read().decode("utf-8", "replace"), size
@@ -204,9 +221,10 @@ def _explain(
     stderr: str,
     stderr_size: int,
     limits: Limits,
-    cgroup: _cgroups.RunCgroup | None,
+    oom_killed: bool,
+    pids_limit_hit: bool,
 ) -> tuple[int | None, str]:
-    """Map how the program ended to (returncode, reason)."""
+    """Map how the program ended to (returncode, reason); the flags come from the run's cgroup."""
     if timed_out:
         return None, "timeout"
     if "setup_error" in status:
@@ -216,7 +234,7 @@ def _explain(
         return None, "sandbox exited without a status"
     last = _last_line(stderr)
     if (
-        (cgroup and cgroup.oom_killed())
+        oom_killed
         or "MemoryError" in last
         or "bad_alloc" in stderr
         or (code != 0 and "Cannot allocate memory" in stderr)
@@ -228,7 +246,7 @@ def _explain(
         return code, "output too large"
     if code == 0:
         return 0, ""
-    if cgroup and cgroup.hit_pids_limit():
+    if pids_limit_hit:
         return code, f"process limit ({limits.max_procs}) hit; {last}".rstrip("; ")
     if code < 0:
         return code, f"killed by signal {-code} ({signal.Signals(-code).name})"
@@ -237,38 +255,26 @@ def _explain(
     return code, f"exit code {code}: {last}" if last else f"exit code {code}"
 
 
-def run_sandboxed(
-    argv: Sequence[str],
-    *,
-    files: Mapping[str, str | bytes] | None = None,
-    collect: Sequence[str] = (),
-    limits: Limits = Limits(),
-    env: Mapping[str, str] | None = None,
-    expose_ro: Sequence[str] = (),
-    hide: Sequence[str] = (),
-    max_collect_bytes: int = 64 << 20,
+def _run_job(
+    server: SandboxServer,
+    caps: Capabilities,
+    argv: list[str] | None,
+    files: Mapping[str, str | bytes],
+    collect: Sequence[str],
+    limits: Limits,
+    env: Mapping[str, str],
+    max_collect_bytes: int,
 ) -> SandboxResult:
-    """Run `argv` in a fresh private directory holding `files`; return what happened and the `collect` files.
-
-    argv[0] may be a bare command name (looked up on the sandbox PATH). `env` adds to the scrubbed
-    environment; `{workdir}` in its values is replaced by the run directory. `expose_ro` lists extra paths
-    to keep readable inside hidden directories; `hide` (and PIXMO_SANDBOX_HIDE) add directories to cover.
-    Never raises for anything the program does; raises SandboxUnavailable when isolation is missing.
-    """
-    caps = capabilities()
-    if not caps.namespaces and os.environ.get("PIXMO_SANDBOX_ALLOW_WEAK") != "1":
-        raise SandboxUnavailable(
-            "no namespace isolation here (unshare failed); set PIXMO_SANDBOX_ALLOW_WEAK=1 to run with rlimits only"
-        )
+    """One job on `server`: a private run directory holding `files`, then the result and `collect` files.
+    `argv` None runs main.py in the server's warm interpreter through its harness."""
     start = time.monotonic()
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=_sandbox_base()))
+    isolated = server.isolate
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=server.runs_dir))
     workdir = run_dir / "work"
     workdir.mkdir(mode=0o700)
-    uid = random.randint(*_UID_RANGE) if caps.drop_uid else None
-    cgroup = _cgroups.create_run_cgroup(limits.max_procs, limits.memory_bytes) if caps.cgroups else None
-    status_r, status_w = os.pipe()
+    uid = random.randint(*_UID_RANGE) if caps.drop_uid and isolated else None
     try:
-        for name, content in (files or {}).items():
+        for name, content in files.items():
             target = workdir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content.encode() if isinstance(content, str) else content)
@@ -276,65 +282,32 @@ def run_sandboxed(
             for root, dirs, names in os.walk(workdir):
                 for n in [root, *(os.path.join(root, x) for x in dirs + names)]:
                     os.chown(n, uid, uid)
-        full_env = _base_env(workdir)
-        full_env.update({k: v.replace("{workdir}", str(workdir)) for k, v in (env or {}).items()})
-        exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0], path=full_env["PATH"])
-        if exe is None:
-            return SandboxResult(False, None, f"command not found: {argv[0]}", "", "", isolation=caps.describe())
-        config = {
-            "argv": [exe, *argv[1:]],
+        inside_workdir = _sandbox_root.JOB_DIR if isolated else str(workdir)
+        full_env = _base_env(inside_workdir, isolated)
+        full_env.update({k: v.replace("{workdir}", inside_workdir) for k, v in env.items()})
+        request = {
+            "run_dir": f"{_sandbox_root.RUNS_DIR}/{run_dir.name}" if isolated else str(run_dir),
+            "workdir": inside_workdir,
+            "argv": argv,
             "env": full_env,
-            "workdir": str(workdir),
             "uid": uid,
-            "status_fd": status_w,
-            "mounts": bool(caps.namespaces),
-            "hide": sorted({*_HIDDEN_DIRS, str(REPO_ROOT), *_env_hidden_dirs(), *hide}),
-            "expose_ro": [*_interpreter_paths(), *expose_ro],
-            "cgroup_procs": cgroup.procs_files if cgroup else [],
+            "wall_s": limits.wall_s,
             "limits": {
                 "cpu_s": limits.cpu_s,
-                "memory_bytes": limits.address_space_bytes or limits.memory_bytes,
+                "memory_bytes": limits.memory_bytes,
+                "address_space_bytes": limits.address_space_bytes or limits.memory_bytes,
                 "file_bytes": limits.file_bytes,
                 "max_procs": limits.max_procs,
             },
         }
-        prefix = []
-        if caps.namespaces:
-            userns = ["--user", "--map-root-user"] if caps.namespaces == "userns" else []
-            prefix = [shutil.which("unshare"), *userns, *_NAMESPACE_FLAGS, "--"]
-        cmd = [*prefix, sys.executable, "-S", str(_INIT_SCRIPT), json.dumps(config)]
-        with open(run_dir / "stdout", "wb") as out, open(run_dir / "stderr", "wb") as err:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                pass_fds=(status_w,),
-                start_new_session=True,
-                env={"PATH": full_env["PATH"]},
-            )
-        os.close(status_w)
-        status_w = -1
-        timed_out = False
         try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        # Kill the process group in any case: stragglers must not outlive the run.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        os.set_blocking(status_r, False)
-        try:
-            raw = os.read(status_r, 4096)
-        except BlockingIOError:
-            raw = b""
-        status = json.loads(raw) if raw else {}
+            reply = server.run(request)
+        except ServerFailed as e:
+            reply = {"status": {"setup_error": str(e)}, "timed_out": False}
+        flags = bool(reply.get("oom_killed")), bool(reply.get("pids_limit_hit"))
         stdout, stdout_size = _tail(run_dir / "stdout")
         stderr, stderr_size = _tail(run_dir / "stderr")
-        code, reason = _explain(status, timed_out, stdout_size, stderr, stderr_size, limits, cgroup)
+        code, reason = _explain(reply["status"], reply["timed_out"], stdout_size, stderr, stderr_size, limits, *flags)
         outputs = {}
         for name in collect:
             data = read_regular_file(workdir / name, max_collect_bytes)
@@ -352,23 +325,138 @@ def run_sandboxed(
             isolation=caps.describe(),
         )
     finally:
-        os.close(status_r)
-        if status_w >= 0:
-            os.close(status_w)
-        if cgroup is not None:
-            cgroup.destroy()
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# ---- exec servers for run_sandboxed: a small pool, one server per concurrent caller ----
+
+_pool_lock = threading.Lock()
+_pool: dict[tuple, list[SandboxServer]] = {}
+_pool_pid = os.getpid()
+
+
+def _borrow_exec_server(caps: Capabilities, expose_ro: tuple[str, ...]) -> tuple[tuple, SandboxServer]:
+    global _pool_pid
+    key = (caps, expose_ro)
+    with _pool_lock:
+        if _pool_pid != os.getpid():  # forked: the parent's servers are not ours to use
+            _pool.clear()
+            _pool_pid = os.getpid()
+        idle = _pool.setdefault(key, [])
+        if idle:
+            return key, idle.pop()
+    return key, SandboxServer(
+        isolate=caps.isolated, namespaces=caps.namespaces, cgroups=caps.cgroups, expose_ro=expose_ro
+    )
+
+
+def _return_exec_server(key: tuple, server: SandboxServer) -> None:
+    with _pool_lock:
+        idle = _pool.setdefault(key, [])
+        if len(idle) < _POOL_IDLE_MAX and _pool_pid == os.getpid():
+            idle.append(server)
+            return
+    server.close()
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    *,
+    files: Mapping[str, str | bytes] | None = None,
+    collect: Sequence[str] = (),
+    limits: Limits = Limits(),
+    env: Mapping[str, str] | None = None,
+    expose_ro: Sequence[str] = (),
+    hide: Sequence[str] = (),
+    max_collect_bytes: int = 64 << 20,
+) -> SandboxResult:
+    """Run `argv` in a fresh private directory holding `files`; return what happened and the `collect` files.
+
+    argv[0] may be a bare command name (looked up on the sandbox PATH). `env` adds to the scrubbed
+    environment; `{workdir}` in its values is replaced by the run directory as the program sees it.
+    `expose_ro` lists extra host paths to make readable inside (at the same path). `hide` is accepted for
+    compatibility: nothing outside the allow-list is visible anyway.
+    Never raises for anything the program does; raises SandboxUnavailable when isolation is missing.
+    """
+    del hide
+    caps = _checked_capabilities()
+    base_path = _base_env("/", caps.isolated)["PATH"]
+    exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0], path=base_path)
+    if exe is None:
+        return SandboxResult(False, None, f"command not found: {argv[0]}", "", "", isolation=caps.describe())
+    key, server = _borrow_exec_server(caps, tuple(expose_ro))
+    try:
+        return _run_job(server, caps, [exe, *argv[1:]], files or {}, collect, limits, env or {}, max_collect_bytes)
+    finally:
+        _return_exec_server(key, server)
+
+
+def sandbox_python() -> str:
+    """The interpreter path a sandboxed program uses (with the pipeline's packages)."""
+    return _sandbox_root.python_paths()["venv"] if capabilities().isolated else sys.executable
 
 
 def run_python(code: str, *, harness: Path | None = None, **kwargs) -> SandboxResult:
     """Run Python source in the sandbox as main.py (through `harness`, a runner script, when given).
 
+    A fresh interpreter per call; renderers that run Python for every image use WarmPython instead.
     The harness is copied into the run directory, so the repo itself stays hidden from the program.
     """
     files = dict(kwargs.pop("files", None) or {})
     files["main.py"] = code
-    argv = [sys.executable, "-I", "main.py"]
+    python = sandbox_python()
+    argv = [python, "-I", "main.py"]
     if harness is not None:
         files["_harness.py"] = harness.read_bytes()
-        argv = [sys.executable, "-I", "_harness.py", "main.py"]
+        argv = [python, "-I", "_harness.py", "main.py"]
     return run_sandboxed(argv, files=files, **kwargs)
+
+
+class WarmPython:
+    """One renderer's warm sandboxed Python: a server that imported the harness module (matplotlib,
+    plotly, ...) once; every run() forks a fresh job that enters its own directory, uid, cgroup and
+    limits, runs main.py through the harness, and dies. Start once per worker; close when done."""
+
+    def __init__(self, harness: str) -> None:
+        self.harness = harness  # a module name in renderers/harness
+        self._server: SandboxServer | None = None
+        self._caps: Capabilities | None = None
+        self._lock = threading.Lock()
+
+    def _current_server(self) -> tuple[Capabilities, SandboxServer]:
+        caps = _checked_capabilities()
+        with self._lock:
+            if self._server is None or self._caps != caps:
+                if self._server is not None:
+                    self._server.close()
+                self._server = SandboxServer(
+                    isolate=caps.isolated, namespaces=caps.namespaces, cgroups=caps.cgroups, harness=self.harness
+                )
+                self._caps = caps
+            return caps, self._server
+
+    def start(self) -> None:
+        """Start the server (imports, warm-up) now rather than in the first run; idempotent."""
+        self._current_server()[1].start()
+
+    def run(
+        self,
+        code: str,
+        *,
+        files: Mapping[str, str | bytes] | None = None,
+        collect: Sequence[str] = (),
+        limits: Limits = Limits(),
+        max_collect_bytes: int = 64 << 20,
+    ) -> SandboxResult:
+        caps, server = self._current_server()
+        try:
+            server.start()
+        except ServerFailed as e:
+            return SandboxResult(False, None, f"sandbox setup failed: {e}", "", "", isolation=caps.describe())
+        return _run_job(server, caps, None, {**(files or {}), "main.py": code}, collect, limits, {}, max_collect_bytes)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.close()
+                self._server = None

@@ -1,20 +1,22 @@
 """Plotly: the LLM's script runs in the sandbox and only exports the figure as JSON; a kaleido server in
 the worker (one per process, started once) renders that JSON. JSON is data, so no LLM code runs here.
+
+The script runs in a fork of a warm sandbox server that has imported plotly, pandas and numpy once
+(generators.docs.sandbox.WarmPython), so a render pays for no interpreter start-up.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
 from generators.docs.chromium import offline_chromium
 from generators.docs.renderers._util import limits_for, raise_for
 from generators.docs.renderers.base import Renderer, RenderError
-from generators.docs.sandbox import run_python
+from generators.docs.sandbox import WarmPython
 
-HARNESS = Path(__file__).with_name("harness") / "plotly_harness.py"
+HARNESS = "plotly_harness"
 MAX_JSON_BYTES = 20 << 20
 KALEIDO_TIMEOUT_S = 60
 DEFAULT_SIZE = (800, 600)
@@ -100,22 +102,24 @@ class PlotlyRenderer(Renderer):
 
     def __init__(self) -> None:
         self._started = False
+        self._sandbox = WarmPython(HARNESS)
 
     def start(self) -> None:
         if not self._started:
             start_kaleido_server()
             self._started = True
+        self._sandbox.start()
 
     def close(self) -> None:
+        self._sandbox.close()
         if self._started:
             stop_kaleido_server()
             self._started = False
 
     def figure_json(self, code: str, timeout_s: float) -> dict:
         """Run the LLM's script in the sandbox and return the figure it exported, as a dict."""
-        res = run_python(
+        res = self._sandbox.run(
             code,
-            harness=HARNESS,
             collect=["figure.json"],
             limits=limits_for(timeout_s),
             max_collect_bytes=MAX_JSON_BYTES,

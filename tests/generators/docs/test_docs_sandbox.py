@@ -1,12 +1,15 @@
 """Each containment of the sandbox, proven by running hostile code and checking the worker carries on."""
 
 import os
+import shutil
 import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-from generators.docs.sandbox import Limits, capabilities, run_python, run_sandboxed
+from generators.docs.sandbox import REPO_ROOT, Limits, capabilities, run_python, run_sandboxed
 
 FAST = Limits(wall_s=3, cpu_s=3)
 
@@ -210,3 +213,114 @@ def test_refuses_without_namespaces_unless_weak_mode_allowed(monkeypatch):
     res = run_python("import os\nprint(os.environ.get('PIXMO_TEST_SECRET'))", limits=FAST)
     assert res.ok and res.stdout.strip() == "None"
     assert run_python("while True:\n    pass", limits=Limits(wall_s=1, cpu_s=5)).reason == "timeout"
+
+
+# ---- the allow-listed root ----
+
+isolated_only = pytest.mark.skipif(not capabilities().isolated, reason="no allow-listed root on this machine")
+
+
+@pytest.fixture
+def outside_dirs():
+    """A new top-level directory and one under /var, each holding a secret: outside the allow-list."""
+    made = []
+    for parent in ("/", "/var"):
+        d = Path(parent) / f"pixmo-allowlist-probe-{uuid.uuid4().hex[:8]}"
+        try:
+            d.mkdir()
+        except OSError:
+            pytest.skip(f"cannot create a directory in {parent} here")
+        (d / "secret.txt").write_text("TOPSECRET")
+        made.append(d)
+    yield made
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@isolated_only
+def test_directories_outside_the_allow_list_are_invisible(outside_dirs):
+    paths = [str(d) for d in outside_dirs] + [str(d / "secret.txt") for d in outside_dirs]
+    code = f"import os\nfor p in {paths!r}:\n    print(p, os.path.exists(p))\n"
+    res = run_python(code, limits=FAST)
+    assert res.ok, res.reason
+    assert res.stdout.split() == [w for p in paths for w in (p, "False")]
+    res = run_sandboxed(["sh", "-c", f"cat {paths[2]} {paths[3]}; ls /"], limits=FAST)
+    assert "TOPSECRET" not in res.stdout
+    assert outside_dirs[0].name not in res.stdout
+
+
+@isolated_only
+def test_root_holds_only_the_allow_list():
+    res = run_sandboxed(["sh", "-c", "ls -a /; echo --; ls -a /var /opt"], limits=FAST)
+    assert res.ok, res.reason
+    top, rest = res.stdout.split("--")
+    assert set(top.split()) - {".", ".."} <= {
+        *"bin dev etc job lib lib32 lib64 libx32 opt pixmo proc runs sbin tmp usr var".split()
+    }
+    assert set(rest.split()) - {".", "..", "/var:", "/opt:"} <= {"cache", "lib", "python", "venv"}
+    for hidden in ("/root", "/home", "/work", "/mnt", "/srv", "/data", str(REPO_ROOT)):
+        assert not any(line == hidden.lstrip("/") for line in top.split()), hidden
+
+
+@isolated_only
+def test_proc_shows_only_the_jobs_own_processes():
+    code = (
+        "import os\n"
+        "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+        "print(pids, os.getpid())\n"
+        "for p in pids:\n"
+        "    print(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' '))\n"
+    )
+    res = run_python(code, limits=FAST)
+    assert res.ok, res.reason
+    first, *cmdlines = res.stdout.strip().splitlines()
+    assert first == "[1, 2] 2"  # the job's init and the program itself, nothing of the host
+    assert "main.py" in cmdlines[1]
+    for forbidden in ("pytest", str(REPO_ROOT), os.path.realpath(sys.prefix)):
+        assert forbidden not in res.stdout
+
+
+@isolated_only
+def test_paths_inside_do_not_name_the_checkout():
+    code = (
+        "import os, sys, json\n"
+        "import numpy\n"
+        "print(json.dumps([sys.executable, sys.prefix, sys.path, numpy.__file__, os.getcwd(), dict(os.environ)]))\n"
+        "print(open('/proc/self/cmdline').read(), open('/proc/1/cmdline').read())\n"
+        "print(open('/proc/self/environ').read())\n"
+        "numpy.zeros(3).reshape(7)\n"
+    )
+    res = run_python(code, limits=FAST)
+    assert res.reason.startswith("exception: ValueError"), res.reason
+    assert "/opt/venv/" in res.stdout and '"/job"' in res.stdout
+    text = res.stdout + res.stderr
+    for forbidden in (str(REPO_ROOT), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)):
+        assert forbidden not in text, forbidden
+    assert 'File "/job/main.py", line 6' in res.stderr
+
+
+@isolated_only
+def test_refusal_names_the_missing_layer(monkeypatch):
+    from generators.docs import sandbox
+
+    monkeypatch.delenv("PIXMO_SANDBOX_ALLOW_WEAK", raising=False)
+    monkeypatch.setattr(sandbox, "capabilities", lambda: sandbox.Capabilities("root", True, False, True))
+    with pytest.raises(sandbox.SandboxUnavailable, match="cgroups"):
+        run_python("print(1)", limits=FAST)
+    monkeypatch.setattr(sandbox, "capabilities", lambda: sandbox.Capabilities("root", True, True, False))
+    with pytest.raises(sandbox.SandboxUnavailable, match="allow-listed root"):
+        run_sandboxed(["true"], limits=FAST)
+    with pytest.raises(sandbox.SandboxUnavailable, match="allow-listed root"):
+        sandbox.WarmPython("matplotlib_harness").run("print(1)", limits=FAST)
+    monkeypatch.setattr(sandbox, "capabilities", lambda: sandbox.Capabilities("", False, True))
+    with pytest.raises(sandbox.SandboxUnavailable, match="namespaces"):
+        run_python("print(1)", limits=FAST)
+    # Told to run weaker, it runs with what there is: here namespaces and root, without cgroups.
+    monkeypatch.setenv("PIXMO_SANDBOX_ALLOW_WEAK", "1")
+    real = capabilities()
+    monkeypatch.setattr(
+        sandbox, "capabilities", lambda: sandbox.Capabilities(real.namespaces, real.drop_uid, False, real.root)
+    )
+    res = run_python("import os\nprint(os.path.exists('/work'), os.getuid() != 0)", limits=FAST)
+    assert res.ok and res.stdout.split() == ["False", "True"]
+    assert "cgroups=False" in res.isolation
