@@ -3,8 +3,8 @@
 All runs use the same images (distinct crops of ultralytics' bus.jpg and zidane.jpg, written as JPEGs), the
 same embedded detector and settings, in this one process tree, one after another, so the ratios compare like
 with like. The bare loop reads and decodes each file and calls the detector in batches (model load timed
-separately); the pipeline runs the whole Count job with one worker process (read, decode, hash, dedup,
-detect, count, write shards), with and without batching. Not a test: nothing here asserts a time.
+separately); the pipeline runs the whole Count job with one worker process (list, read, decode, hash, detect,
+count, dedup, write shards, reports), with and without batching. Not a test: nothing here asserts a time.
 
     .venv/bin/python bench/count.py [--images 96] [--batch-size 8] [--device cpu]
 
@@ -27,11 +27,8 @@ from PIL import Image  # noqa: E402
 
 import beam_runner  # noqa: E402
 from inference.detector import YoloDetector  # noqa: E402
-from pipelines.common.options import pipeline_options  # noqa: E402
-from pipelines.common.staging import Staging  # noqa: E402
-from pipelines.common.subset import RunContext  # noqa: E402
-from pipelines.common.version import code_version  # noqa: E402
-from pipelines.count import EMBEDDED_DEFAULTS, bundled_images_dir  # noqa: E402
+from media.samples import bundled_images_dir  # noqa: E402
+from pipelines.count.options import EMBEDDED_DEFAULTS  # noqa: E402
 
 
 def make_images(folder: str, count: int, seed: int) -> list[str]:
@@ -65,31 +62,33 @@ def bare_loop(images: list[Image.Image], batch_size: int, device: str) -> tuple[
 
 
 def pipeline(folder: str, batch_size: int, device: str) -> tuple[int, float, int, float]:
-    """The Count graph on one local worker: (images in, job seconds, images detected, seconds inside the
+    """The whole Count run on one local worker: (images in, run seconds, images detected, seconds inside the
     detector's run_inference, from RunInference's own metrics)."""
-    with tempfile.TemporaryDirectory() as output:
-        argv = [
-            "--input", folder, "--output", output, "--workers", "1", "--batch-size", str(batch_size),
-            "--device", device, "--near-duplicate-bits", "-1", "--splits", "train=1",
-        ]  # fmt: skip
-        parsed = beam_runner._parse("count", argv)
-        if isinstance(parsed, int):
-            raise SystemExit("bad benchmark arguments")
-        subset, args, beam_args = parsed
-        options, _ = pipeline_options(beam_args, args.workers)
-        staging = Staging(output, "count", "bench")
-        staging.prepare(restart=True)
-        ctx = RunContext(args=args, staging=staging, code_version=code_version(), total_examples=None)
-        graph = beam.Pipeline(options=options)
-        subset.build(graph, ctx)
-        start = time.perf_counter()
-        result = graph.run()
-        result.wait_until_finish()
-        seconds = time.perf_counter() - start
-        metrics = result.metrics().query(MetricsFilter().with_namespace("Detector"))
-    counters = {m.key.metric.name: m.committed for m in metrics["counters"]}
+    results: list = []
+    original = beam.Pipeline.run
+
+    def keep(self, *args, **kwargs):  # the run's PipelineResult, for its metrics
+        result = original(self, *args, **kwargs)
+        results.append(result)
+        return result
+
+    beam.Pipeline.run = keep
+    try:
+        with tempfile.TemporaryDirectory() as output:
+            argv = [
+                "count", "--input", folder, "--output", output, "--workers", "1", "--batch-size", str(batch_size),
+                "--device", device, "--near-duplicate-bits", "-1", "--splits", "train=1", "--no-progress",
+                "--preview-rows", "0", "--publish-anyway",
+            ]  # fmt: skip
+            start = time.perf_counter()
+            beam_runner.main(argv)
+            seconds = time.perf_counter() - start
+    finally:
+        beam.Pipeline.run = original
+    metrics = results[-1].metrics().query(MetricsFilter().with_namespace("Detector"))
     latency = {m.key.metric.name: m.committed for m in metrics["distributions"]}
-    detected = counters.get("num_inferences", 0)
+    flow = results[-1].metrics().query(MetricsFilter().with_namespace("pixmo.record_flow"))["counters"]
+    detected = next((m.committed for m in flow if m.key.metric.name == "Detector_requests"), 0)
     detector_s = latency["inference_batch_latency_micro_secs"].sum / 1e6 if latency else float("nan")
     return len(os.listdir(folder)), seconds, detected, detector_s
 

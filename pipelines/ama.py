@@ -7,7 +7,6 @@ A question nobody accepted or edited an answer for is a dead letter "no accepted
 the dead letter's details, so rejected drafts are never silently lost.
 """
 
-import argparse
 import json
 from collections import Counter
 from typing import Any
@@ -20,24 +19,14 @@ from annotation.exports import AMARecord
 from pipelines.common import plots
 from pipelines.common.export_source import (
     ExportOptions,
-    ReadExportImages,
-    add_export_arguments,
-    duplicate_record,
+    ExportSubset,
     image_source,
-    jpeg,
-    list_export_records,
-    parse_export_options,
-    split_by_image,
-    thumbnail,
 )
-from pipelines.common.input_plan import InputRef, Listing
-from pipelines.common.record_flow import Reader, Record, RecordSubset
-from pipelines.common.rejects import Rejected
+from pipelines.common.preview import jpeg, thumbnail
 from pipelines.common.report import RunReport
 from pipelines.common.shards import write_bytes_atomically
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem
-from pipelines.common.version import code_version
 from schemas import ama as ama_schema
 from schemas.common import image_value, provenance
 
@@ -82,38 +71,19 @@ def draw_card(row: dict[str, Any]) -> bytes:
     return jpeg(image)
 
 
-class AMA(RecordSubset):
+class AMA(ExportSubset):
     name = "ama"
     summary = "annotator questions answered from OCR + caption + LLM drafts, reviewed by people"
     schema = ama_schema
-    default_num_examples = None  # the export decides
-    requires_input = True  # an annotation export; there is no embedded default
     stats_columns = ("question", "answer", "final_action", "rounds", "draft_history", "draft_model")
-    input_shard_size = 512
+    records_file = exports.AMA
+    record_cls = AMARecord
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_export_arguments(parser, exports.AMA)
+    def problems(self, record: AMARecord) -> list[str]:
+        return ama_problems(record)
 
-    def parse(self, args: argparse.Namespace, dry_run: bool = False) -> tuple[ExportOptions | None, list[str]]:
-        return parse_export_options(args, exports.AMA, self.name, code_version())
-
-    def fingerprint(self, options: ExportOptions) -> dict[str, Any]:
-        return {"input": options.records_path}
-
-    def list_inputs(self, options: ExportOptions) -> Listing:
-        return list_export_records(self.name, options.records_path, options.export_dir, AMARecord, ama_problems)
-
-    def duplicate_rejected(self, first: InputRef, other: InputRef) -> Rejected:
-        return duplicate_record(self.name, first, other)
-
-    def reader(self, options: ExportOptions) -> Reader:
-        return ReadExportImages(self.name, options)
-
-    def build_row(self, record: Record, options: ExportOptions) -> dict[str, Any]:
-        return ama_row(record.data, record.image, record.example_id, options)
-
-    def split_of(self, row: dict[str, Any], record: Record, options: ExportOptions) -> str:
-        return split_by_image(self.name, options, row["image_sha256"])
+    def make_row(self, record: AMARecord, image: Any, example_id: str, options: ExportOptions) -> dict[str, Any]:
+        return ama_row(record, image, example_id, options)
 
     def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
         table = report.table

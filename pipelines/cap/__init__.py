@@ -7,13 +7,11 @@ pipelines/cap/steps.py:
 """
 
 import argparse
-import io
 import json
 from collections import Counter
 from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
-from PIL import Image
 
 from annotation.cap import PROMPTS_VERSION
 from inference.asr import AudioError, decode_audio, encode_opus
@@ -28,6 +26,7 @@ from pipelines.cap.steps import (
 )
 from pipelines.common import plots
 from pipelines.common.input_plan import InputRef, Listing
+from pipelines.common.preview import preview_jpeg
 from pipelines.common.record_flow import ModelRound, Reader, Record, RecordSubset
 from pipelines.common.rejects import Rejected
 from pipelines.common.report import RunReport
@@ -53,14 +52,6 @@ def _preview_audio(audio: dict[str, Any]) -> bytes:
         return encode_opus(decode_audio(_read_whole(audio["path"])))
     except (OSError, AudioError):
         return b""
-
-
-def _preview_jpeg(data: bytes, max_side: int = 640) -> bytes:
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    image.thumbnail((max_side, max_side))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 class Cap(RecordSubset):
@@ -152,7 +143,7 @@ class Cap(RecordSubset):
             audio=[
                 (f"recording {i + 1}", data, "audio/ogg") for i, data in enumerate(map(_preview_audio, audio)) if data
             ],
-            image=_preview_jpeg(row["image"]["bytes"]),
+            image=preview_jpeg(row["image"]["bytes"]),
             image_mime="image/jpeg",
             title=f"{row['caption_words']} words from {len(audio)} recording(s)",
             fields={

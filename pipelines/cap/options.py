@@ -11,10 +11,10 @@ from annotation.cap.make_sample_manifest import make_sample_manifest
 from annotation.exports import CAP_MANIFEST
 from inference.asr import ASRConfig, AudioChecks, add_asr_arguments, asr_config_from_args, resolve_model
 from inference.llm import LLMConfig, add_llm_arguments, llm_config_from_args
-from inference.llm.models import model_id_for
 from media import DecodeConfig, FetchConfig
 from media.samples import bundled_images_dir
-from pipelines.common.options import threads_per_worker
+from pipelines.common.media_loader import add_image_limit_arguments
+from pipelines.common.options import threads_per_worker, worker_llm
 from pipelines.common.record_flow import CommonOptions
 from pipelines.common.splits import SplitSpec
 
@@ -91,25 +91,20 @@ def parse_cap_options(args: argparse.Namespace, code_version: str) -> tuple[CapO
     )
     asr, llm = asr_config_from_args(args), llm_config_from_args(args)
     problems += checks.validate() + settings.validate() + asr.validate() + llm.validate()
-    if args.max_image_bytes < 1:
-        problems.append("--max-image-bytes must be positive")
+    fetch, decode = FetchConfig(max_bytes=args.max_image_bytes), DecodeConfig(max_pixels=args.max_image_pixels)
+    problems += fetch.validate() + decode.validate()
     if problems:
         return None, problems
     asr = replace(asr, cpu_threads=threads_per_worker(asr.cpu_threads, args.workers))
-    if llm.backend == "transformers":
-        llm = replace(llm, cpu_threads=threads_per_worker(llm.cpu_threads, args.workers))
-    if args.llm_backend == "transformers":
-        llm_id = model_id_for(args.llm_model)
-    else:
-        llm_id = args.llm_model or f"{args.llm_backend}:{args.llm_url or 'default'}"
+    llm, llm_id = worker_llm(args)
     options = CapOptions(
         splits=args.splits,
         seed=args.seed,
         code_version=code_version,
         inputs=tuple(args.input) if args.input else (os.path.join(sample_dir(), CAP_MANIFEST),),
         sample=not args.input,
-        fetch=FetchConfig(max_bytes=args.max_image_bytes),
-        decode=DecodeConfig(),
+        fetch=fetch,
+        decode=decode,
         checks=checks,
         settings=settings,
         asr=asr,
@@ -184,8 +179,6 @@ def add_cap_arguments(parser: argparse.ArgumentParser) -> None:
         help="Captions keeping less than this share of the transcript's content words are rejected "
         "(default: %(default)s).",
     )
-    parser.add_argument(
-        "--max-image-bytes", type=int, default=32 * 1024 * 1024, help="Image size cap (default: 32 MiB)."
-    )
+    add_image_limit_arguments(parser)
     add_asr_arguments(parser)
     add_llm_arguments(parser)

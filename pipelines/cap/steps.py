@@ -28,7 +28,8 @@ from media import MediaError, sha256_hex
 from media.urls import redact
 from pipelines.cap.options import CapOptions
 from pipelines.common.input_plan import InputRef, Listing
-from pipelines.common.media_loader import is_url, load_images, read_capped
+from pipelines.common.listing import example_id_for
+from pipelines.common.media_loader import is_url, load_for_refs, read_capped
 from pipelines.common.record_flow import ModelRound, Reader, Record
 from pipelines.common.rejects import Rejected, rejected
 from pipelines.common.stage import Stage
@@ -79,10 +80,6 @@ def duplicate_record(subset: str, first: InputRef, other: InputRef) -> Rejected:
     return rejected(subset, other.where, "manifest", reason, record_id=other.key)
 
 
-def example_id_for(record_id: str) -> str:
-    return f"cap-{hashlib.sha256(record_id.encode()).hexdigest()[:16]}"
-
-
 class ReadCapImages(Reader):
     """Each record's image read and decoded (the recordings are read by the Transcribe round)."""
 
@@ -91,18 +88,16 @@ class ReadCapImages(Reader):
         self.options = options
 
     def read(self, refs: Sequence[InputRef]) -> Iterator[tuple[InputRef, Record | Rejected]]:
-        by_image: dict[str, list[InputRef]] = {}
-        for ref in refs:
-            by_image.setdefault(ref.payload[1].image, []).append(ref)
-        for image, loaded in load_images(by_image, self.options.fetch, self.options.decode):
-            for ref in by_image[image]:
-                manifest, record = ref.payload
-                if isinstance(loaded, MediaError):
-                    stage = loaded.details.get("stage", "decode")
-                    details = {k: v for k, v in loaded.details.items() if k != "stage"}
-                    yield ref, self.rejected(redact(image), loaded.reason, stage=stage, record_id=ref.key, **details)
-                else:
-                    yield ref, Record(ref.key, record.image, example_id_for(ref.key), (manifest, record), loaded)
+        o = self.options
+        for ref, image, loaded in load_for_refs(refs, lambda r: r.payload[1].image, o.fetch, o.decode):
+            manifest, record = ref.payload
+            if isinstance(loaded, MediaError):
+                stage = loaded.details.get("stage", "decode")
+                details = {k: v for k, v in loaded.details.items() if k != "stage"}
+                yield ref, self.rejected(redact(image), loaded.reason, stage=stage, record_id=ref.key, **details)
+            else:
+                example_id = example_id_for(self.subset, ref.key)
+                yield ref, Record(ref.key, record.image, example_id, (manifest, record), loaded)
 
 
 class Transcribe(ModelRound):

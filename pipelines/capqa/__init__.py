@@ -6,12 +6,9 @@ On the record-flow skeleton (pipelines/common/record_flow.py); the steps are in 
 """
 
 import argparse
-import io
 import json
 from collections import Counter
 from typing import Any
-
-from PIL import Image
 
 from annotation.capqa import ANSWER_CHECKS, FOCUSES, PROMPTS_VERSION, QUESTION_CHECKS
 from pipelines.capqa.options import (
@@ -25,6 +22,7 @@ from pipelines.capqa.options import (
 from pipelines.capqa.steps import Answer, Ask, ReadCaptionImages, build_capqa_row, duplicate_caption, list_captions
 from pipelines.common import plots
 from pipelines.common.input_plan import InputRef, Listing
+from pipelines.common.preview import preview_jpeg
 from pipelines.common.record_flow import ModelRound, Reader, Record, RecordSubset
 from pipelines.common.rejects import Rejected
 from pipelines.common.report import RunReport
@@ -180,7 +178,7 @@ class CapQA(RecordSubset):
         messages = row["messages"]
         dropped = json.loads(row["provenance"]["details"])["dropped"]
         return PreviewItem(
-            image=_preview_jpeg(row["image"]["bytes"]),
+            image=preview_jpeg(row["image"]["bytes"]),
             image_mime="image/jpeg",
             title=f"{len(messages) // 2} pair(s) from {row['source_example_id']}",
             fields={
@@ -214,11 +212,3 @@ class CapQA(RecordSubset):
             "Splits: a row from a Cap shard keeps that shard's split, so Cap's held-out images stay held out; other "
             f"inputs get a stable hash of the source id ({options.splits})."
         )
-
-
-def _preview_jpeg(data: bytes, max_side: int = 640) -> bytes:
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    image.thumbnail((max_side, max_side))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()

@@ -4,14 +4,13 @@ import argparse
 import hashlib
 import json
 import posixpath
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from apache_beam.io.filesystems import FileSystems
 
 from annotation.capqa import FOCUSES, QASettings
 from inference.llm import LLMConfig, add_llm_arguments, llm_config_from_args
-from inference.llm.models import model_id_for
-from pipelines.common.options import threads_per_worker
+from pipelines.common.options import worker_llm
 from pipelines.common.record_flow import CommonOptions
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import MANIFEST, join
@@ -64,12 +63,7 @@ def parse_capqa_options(
                 problems.append(f"no Parquet files at {spec}{hint}")
     if problems:
         return None, problems
-    if llm.backend == "transformers":
-        llm = replace(llm, cpu_threads=threads_per_worker(llm.cpu_threads, args.workers))
-    if args.llm_backend == "transformers":
-        llm_id = model_id_for(args.llm_model)
-    else:
-        llm_id = args.llm_model or f"{args.llm_backend}:{args.llm_url or 'default'}"
+    llm, llm_id = worker_llm(args)
     columns = (
         ("caption", args.caption_column),
         ("image", args.image_column),

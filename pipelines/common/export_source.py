@@ -7,7 +7,6 @@ Stages of its dead letters: input, parse, check, duplicate, image. Every line be
 
 import argparse
 import dataclasses
-import io
 import json
 import os
 import posixpath
@@ -16,18 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
-from PIL import Image
 
 from annotation import exports
 from media import DecodeConfig, FetchConfig, MediaError
 from media.urls import redact
 from pipelines.common.input_plan import InputRef, Listing
 from pipelines.common.listing import example_id_for
-from pipelines.common.media_loader import is_url, load_images
-from pipelines.common.record_flow import CommonOptions, Reader, Record
+from pipelines.common.media_loader import LoadedImage, add_image_limit_arguments, is_url, load_for_refs
+from pipelines.common.record_flow import CommonOptions, Reader, Record, RecordSubset
 from pipelines.common.rejects import Rejected, rejected
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
+from pipelines.common.version import code_version
 
 
 def export_paths(spec: str, records_file: str) -> tuple[str, str]:
@@ -129,17 +128,14 @@ class ReadExportImages(Reader):
         self.options = options
 
     def read(self, refs: Sequence[InputRef]) -> Iterator[tuple[InputRef, Record | Rejected]]:
-        by_image: dict[str, list[InputRef]] = {}
-        for ref in refs:
-            by_image.setdefault(ref.payload.image, []).append(ref)
-        for image, loaded in load_images(by_image, self.options.fetch, self.options.decode):
-            for ref in by_image[image]:
-                if isinstance(loaded, MediaError):
-                    reason = f"{loaded.reason} ({redact(image)})"
-                    yield ref, self.rejected(ref.where, reason, record_id=ref.key, image=redact(image))
-                else:
-                    record = ref.payload.record
-                    yield ref, Record(ref.key, ref.where, example_id_for(self.subset, ref.key), record, loaded)
+        o = self.options
+        for ref, image, loaded in load_for_refs(refs, lambda r: r.payload.image, o.fetch, o.decode):
+            if isinstance(loaded, MediaError):
+                reason = f"{loaded.reason} ({redact(image)})"
+                yield ref, self.rejected(ref.where, reason, record_id=ref.key, image=redact(image))
+            else:
+                record = ref.payload.record
+                yield ref, Record(ref.key, ref.where, example_id_for(self.subset, ref.key), record, loaded)
 
 
 def split_by_image(subset: str, options: CommonOptions, image_sha256: str) -> str:
@@ -154,15 +150,7 @@ def add_export_arguments(parser: argparse.ArgumentParser, records_file: str) -> 
         help=f"The annotation app's export folder (local or gs://), or its {records_file}. Image paths in "
         "records are relative to the export folder (absolute paths and http(s) URLs work too).",
     )
-    parser.add_argument(
-        "--max-image-bytes", type=int, default=32 * 1024 * 1024, help="Size cap per image (default: 32 MiB)."
-    )
-    parser.add_argument(
-        "--max-image-pixels",
-        type=int,
-        default=64_000_000,
-        help="Pixel cap per image; bigger ones are refused as decompression bombs (default: 64e6).",
-    )
+    add_image_limit_arguments(parser)
     parser.add_argument(
         "--download-timeout", type=float, default=10.0, help="Seconds per socket operation for URLs (default: 10)."
     )
@@ -203,19 +191,47 @@ def parse_export_options(
     return options, []
 
 
+class ExportSubset(RecordSubset):
+    """A subset whose inputs are one records file of an annotation export (Points, AMA): everything but the row
+    and the reports is this. Set `records_file`, `record_cls`; implement `problems` and `make_row`."""
+
+    default_num_examples = None  # the export decides
+    requires_input = True  # an annotation export; there is no embedded default
+    input_shard_size = 512  # no model: work units are cheap
+    records_file: str
+    record_cls: type
+
+    def problems(self, record: Any) -> list[str]:
+        raise NotImplementedError
+
+    def make_row(self, record: Any, image: LoadedImage, example_id: str, options: ExportOptions) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_export_arguments(parser, self.records_file)
+
+    def parse(self, args: argparse.Namespace, dry_run: bool = False) -> tuple[ExportOptions | None, list[str]]:
+        return parse_export_options(args, self.records_file, self.name, code_version())
+
+    def fingerprint(self, options: ExportOptions) -> dict[str, Any]:
+        return {"input": options.records_path}
+
+    def list_inputs(self, options: ExportOptions) -> Listing:
+        return list_export_records(self.name, options.records_path, options.export_dir, self.record_cls, self.problems)
+
+    def duplicate_rejected(self, first: InputRef, other: InputRef) -> Rejected:
+        return duplicate_record(self.name, first, other)
+
+    def reader(self, options: ExportOptions) -> Reader:
+        return ReadExportImages(self.name, options)
+
+    def build_row(self, record: Record, options: ExportOptions) -> dict[str, Any]:
+        assert record.image is not None
+        return self.make_row(record.data, record.image, record.example_id, options)
+
+    def split_of(self, row: dict[str, Any], record: Record, options: ExportOptions) -> str:
+        return split_by_image(self.name, options, row["image_sha256"])
+
+
 def image_source(key: str) -> str:
     return "url" if is_url(key) else "file"
-
-
-def thumbnail(data: bytes, max_side: int = 640) -> Image.Image:
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    scale = min(1.0, max_side / max(image.size))
-    if scale < 1.0:
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
-    return image
-
-
-def jpeg(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()

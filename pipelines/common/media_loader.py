@@ -4,9 +4,10 @@ so one slow or hanging server holds one download slot, never the others.
 """
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -39,6 +40,19 @@ class LoadedImage:
     @property
     def animated(self) -> bool:
         return "first_frame" in self.changes
+
+
+def add_image_limit_arguments(parser: Any) -> None:
+    """--max-image-bytes and --max-image-pixels, for every subset that reads images from the outside."""
+    parser.add_argument(
+        "--max-image-bytes", type=int, default=32 * 1024 * 1024, help="Size cap per image (default: 32 MiB)."
+    )
+    parser.add_argument(
+        "--max-image-pixels",
+        type=int,
+        default=64_000_000,
+        help="Pixel cap per image; bigger ones are refused as decompression bombs (default: 64e6).",
+    )
 
 
 def is_url(ref: str) -> bool:
@@ -127,6 +141,18 @@ def load_images(
                 per_host_running[host] -= 1
                 yield ref, future.result()
             submit_eligible()
+
+
+def load_for_refs(
+    refs: Iterable[Any], image_of: Callable[[Any], str], fetch: FetchConfig, decode: DecodeConfig, **limits: Any
+) -> Iterator[tuple[Any, str, LoadedImage | MediaError]]:
+    """(ref, its image ref, the image or its MediaError) for every ref; refs sharing an image load it once."""
+    by_image: dict[str, list[Any]] = {}
+    for ref in refs:
+        by_image.setdefault(image_of(ref), []).append(ref)
+    for image, loaded in load_images(by_image, fetch, decode, **limits):
+        for ref in by_image[image]:
+            yield ref, image, loaded
 
 
 def _load_one(ref: str, fetch: FetchConfig, decode: DecodeConfig, with_phash: bool) -> LoadedImage | MediaError:

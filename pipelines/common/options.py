@@ -2,10 +2,15 @@
 
 import argparse
 import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.common.splits import SplitSpec
+
+if TYPE_CHECKING:
+    from inference.llm import LLMConfig
 
 LOCAL_RUNNERS = {"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
 
@@ -145,3 +150,16 @@ def threads_per_worker(requested: int, workers: int | None) -> int:
         return requested
     cores = os.cpu_count() or 1
     return max(1, cores // (workers or cores))
+
+
+def worker_llm(args: argparse.Namespace) -> tuple["LLMConfig", str]:
+    """The --llm-* flags as the config one local worker uses (the cores shared among the workers, for the local
+    backend), and the model id rows and manifests name."""
+    from inference.llm import llm_config_from_args  # imported late: --list and --help stay fast
+    from inference.llm.models import model_id_for
+
+    config = llm_config_from_args(args)
+    if config.backend == "transformers":
+        config = replace(config, cpu_threads=threads_per_worker(config.cpu_threads, args.workers))
+        return config, model_id_for(args.llm_model)
+    return config, args.llm_model or f"{args.llm_backend}:{args.llm_url or 'default'}"

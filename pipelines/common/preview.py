@@ -2,8 +2,32 @@
 
 import base64
 import html
+import io
+
+from PIL import Image
 
 from pipelines.common.subset import PreviewItem
+
+
+def thumbnail(data: bytes, max_side: int = 640) -> Image.Image:
+    """An encoded image as RGB, shrunk to at most `max_side` px (labels are drawn on it at this size)."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    scale = min(1.0, max_side / max(image.size))
+    if scale < 1.0:
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
+    return image
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def preview_jpeg(data: bytes, max_side: int = 640) -> bytes:
+    """A row's image as a small JPEG for the preview page."""
+    return jpeg(thumbnail(data, max_side))
+
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

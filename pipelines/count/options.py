@@ -14,6 +14,7 @@ from inference.detector.weights import resolve_weights
 from media import DecodeConfig, FetchConfig
 from media.samples import bundled_images_dir
 from pipelines.common.export_source import export_paths
+from pipelines.common.media_loader import add_image_limit_arguments
 from pipelines.common.record_flow import CommonOptions
 from pipelines.common.shards import read_bytes
 from pipelines.common.splits import SplitSpec
@@ -272,15 +273,7 @@ def add_count_arguments(parser: argparse.ArgumentParser) -> None:
         default=30.0,
         help="Longest Retry-After honoured; a longer one fails the image at once (default: 30 s).",
     )
-    parser.add_argument(
-        "--max-image-bytes", type=int, default=32 * 1024 * 1024, help="Size cap per image (default: 32 MiB)."
-    )
-    parser.add_argument(
-        "--max-image-pixels",
-        type=int,
-        default=64_000_000,
-        help="Pixel cap per image; bigger ones are refused as decompression bombs (default: 64e6).",
-    )
+    add_image_limit_arguments(parser)
     parser.add_argument("--download-threads", type=int, default=16, help="Parallel downloads per worker (default: 16).")
     parser.add_argument(
         "--detector-accelerator",

@@ -23,7 +23,7 @@ from media.dedup import copy_rank, first_duplicate_of, near_duplicate_bands
 from media.urls import redact
 from pipelines.common.input_plan import InputRef
 from pipelines.common.listing import example_id_for
-from pipelines.common.media_loader import is_url, load_images
+from pipelines.common.media_loader import is_url, load_for_refs
 from pipelines.common.record_flow import Decision, ModelRound, Reader, Record
 from pipelines.common.rejects import Rejected, rejected
 from pipelines.common.stage import Stage
@@ -42,10 +42,9 @@ class ReadImages(Reader):
         self.options = options
 
     def read(self, refs: Sequence[InputRef]) -> Iterator[tuple[InputRef, Record | Rejected]]:
-        by_key = {ref.key: ref for ref in refs}
         o = self.options
-        for key, loaded in load_images(by_key, o.fetch, o.decode, threads=o.download_threads, with_phash=True):
-            ref = by_key[key]
+        loading = load_for_refs(refs, lambda r: r.key, o.fetch, o.decode, threads=o.download_threads, with_phash=True)
+        for ref, key, loaded in loading:
             if isinstance(loaded, MediaError):
                 details = {k: v for k, v in loaded.details.items() if k != "stage"}
                 yield ref, self.rejected(redact(ref.where), loaded.reason, stage=loaded.details["stage"], **details)
