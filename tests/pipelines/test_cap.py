@@ -276,3 +276,33 @@ def test_a_looping_or_repeating_caption_says_why():
     )
     rows, dead = _build(_record([T1 + " They both wear dark jackets and ties."]), {"0": repeated})
     assert rows == [] and "repeats itself: 'they both wear dark jackets and ties' 2 times" in dead[0].reason
+
+
+def test_a_failed_merged_caption_falls_back_through_the_real_pipeline(export, tmp_path):
+    """Two good recordings of one image; the model writes good captions for each and an empty merged one: the row
+    is kept with the longer recording caption (ASR real, the LLM a scripted model behind our OpenAI server)."""
+    from tests.inference.llm.scripted_server import scripted_server
+
+    root = export.parent
+    manifest = tmp_path / CAP_MANIFEST
+    record = CapRecord("bus-twice", str(root / "images" / "bus.jpg"), [str(root / "audio" / "bus.wav"),
+                                                                        str(root / "audio" / "bus.flac")])  # fmt: skip
+    manifest.write_text(to_json(record) + "\n")
+
+    def reply(request):
+        prompt = request.messages[-1].content
+        if "people said" in prompt:  # the merged caption: a reply cut off before its first sentence ended
+            return "A sunny street scene with a big blue bus and two men who stand in", "length"
+        return "A sunny street scene with a big blue bus. Two men in long coats stand in front of the bus."
+
+    with scripted_server(reply) as (url, model):
+        code = beam_runner.main(
+            ["cap", "--input", str(manifest), "--output", str(tmp_path / "out"), "--workers", "1", "--no-progress",
+             "--asr-cpu-threads", "1", "--llm-backend", "openai", "--llm-url", url, "--llm-model", "scripted-model"]
+        )  # fmt: skip
+    assert code == 0
+    (row,) = rows_of(tmp_path / "out" / "cap")
+    assert row["caption"].startswith("A sunny street scene") and len(row["transcripts"]) == 2
+    source = json.loads(row["provenance"]["details"])["caption_source"]
+    assert source.startswith("transcript 1 (merged caption failed: empty caption: cleaning cut an unfinished")
+    assert sum("people said" in r.messages[-1].content for r in model.requests) == 1
