@@ -60,6 +60,7 @@ from pipelines.common import plots
 from pipelines.common.image_source import REJECTS, is_url, read_capped
 from pipelines.common.options import threads_per_worker
 from pipelines.common.rejects import rejected
+from pipelines.common.resources import add_accelerator_arguments, with_step_hints
 from pipelines.common.shards import write_bytes_atomically
 from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
@@ -526,6 +527,8 @@ class Cap(Subset):
         )
         add_asr_arguments(parser)
         add_llm_arguments(parser)
+        add_accelerator_arguments(parser, "asr")
+        add_accelerator_arguments(parser, "llm")
 
     # -- configs from arguments --
 
@@ -627,7 +630,7 @@ class Cap(Subset):
         )
         transcribed = (
             loaded.recordings
-            | "Transcribe" >> RunInference(ASRModelHandler(self.asr_config(args)))
+            | "Transcribe" >> with_step_hints(RunInference(ASRModelHandler(self.asr_config(args))), args, "asr")
             | "SortTranscripts" >> beam.ParDo(SortTranscripts(self.name)).with_outputs(REJECTS, main="transcripts")
         )
         planned = (
@@ -638,8 +641,8 @@ class Cap(Subset):
                 REJECTS, PlanCaptions.PENDING, main="requests"
             )
         )
-        captions = planned.requests | "Caption" >> RunInference(
-            KeyedModelHandler(LLMModelHandler(self.llm_config(args)))
+        captions = planned.requests | "Caption" >> with_step_hints(
+            RunInference(KeyedModelHandler(LLMModelHandler(self.llm_config(args)))), args, "llm"
         )
         built = (
             {PlanCaptions.PENDING: planned[PlanCaptions.PENDING], "captions": captions}

@@ -44,6 +44,7 @@ from pipelines.common import plots
 from pipelines.common.image_source import REJECTS
 from pipelines.common.options import threads_per_worker
 from pipelines.common.rejects import rejected
+from pipelines.common.resources import add_accelerator_arguments, with_step_hints
 from pipelines.common.shards import write_bytes_atomically
 from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
@@ -372,6 +373,7 @@ class CapQA(Subset):
             help="Sampling temperature of both calls (default: %(default)s, greedy; seeded by --seed otherwise).",
         )
         add_llm_arguments(parser)
+        add_accelerator_arguments(parser, "llm")
 
     def input_spec(self, args: argparse.Namespace) -> str:
         return args.input or join(args.output, "cap")
@@ -454,13 +456,13 @@ class CapQA(Subset):
             | "Plan" >> beam.ParDo(PlanConversation(settings, args.seed)).with_outputs(PLANS, CAPTIONS, main="requests")
         )
         handler = KeyedModelHandler(LLMModelHandler(self.llm_config(args)))
-        replies = planned.requests | "Ask" >> RunInference(handler)
+        replies = planned.requests | "Ask" >> with_step_hints(RunInference(handler), args, "llm")
         questions = (
             {CAPTIONS: planned[CAPTIONS], "replies": replies}
             | "JoinQuestions" >> beam.CoGroupByKey()
             | "ReadQuestions" >> beam.ParDo(ReadQuestions(settings, args.seed)).with_outputs(ASKED, main="requests")
         )
-        answers = questions.requests | "Answer" >> RunInference(handler)
+        answers = questions.requests | "Answer" >> with_step_hints(RunInference(handler), args, "llm")
         built = (
             {PLANS: planned[PLANS], ASKED: questions[ASKED], "answers": answers}
             | "JoinAnswers" >> beam.CoGroupByKey()

@@ -42,6 +42,7 @@ from pipelines.common import plots
 from pipelines.common.export_source import export_paths
 from pipelines.common.image_source import REJECTS, ImageRecord, ImageSourceConfig, ReadImages, is_url
 from pipelines.common.rejects import rejected
+from pipelines.common.resources import add_accelerator_arguments, with_step_hints
 from pipelines.common.shards import read_bytes, write_bytes_atomically
 from pipelines.common.sink import write_subset_rows
 from pipelines.common.splits import SplitSpec
@@ -420,12 +421,7 @@ class Count(Subset):
         parser.add_argument(
             "--download-threads", type=int, default=16, help="Parallel downloads per worker (default: 16)."
         )
-        parser.add_argument(
-            "--detector-accelerator",
-            default=None,
-            help="Beam resource hint for the detector step on Dataflow, e.g. "
-            "'type:nvidia-l4;count:1;install-nvidia-driver' (default: none).",
-        )
+        add_accelerator_arguments(parser, "detector")
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
         problems = []
@@ -567,9 +563,7 @@ class Count(Subset):
         args = ctx.args
         eval_sizes, eval_counts, seed = self.eval_sizes(args), parse_count_range(args.eval_counts), args.seed
         source = pipeline | "ReadImages" >> ReadImages(self.name, self.source_config(args))
-        inference = RunInference(DetectorModelHandler(self.detector_config(args)))
-        if args.detector_accelerator:
-            inference = inference.with_resource_hints(accelerator=args.detector_accelerator)
+        inference = with_step_hints(RunInference(DetectorModelHandler(self.detector_config(args))), args, "detector")
         counted = (
             source["images"]
             | "ToDetectorRequests" >> beam.ParDo(ToDetectorRequests())

@@ -28,6 +28,7 @@ from inference.llm.models import model_id_for
 from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.rejects import RejectedExample
+from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.shards import plan_shards, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
@@ -216,6 +217,7 @@ class Docs(Subset):
             help="Sampling temperature of the code calls (default: %(default)s).",
         )
         add_llm_arguments(parser)
+        add_accelerator_arguments(parser, "llm")
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
         problems = llm_config_from_args(args).validate()
@@ -250,7 +252,7 @@ class Docs(Subset):
         tasks = plan_shards(ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS)
         maker = DocsMaker(llm_config(args), settings_from_args(args), args.seed, ctx.code_version)
         writer = WriteGeneratedShard(self.name, maker, docs_schema.SCHEMA, docs_schema.validate, ctx.staging.dir)
-        pipeline | "Docs" >> GenerateShards(tasks, writer)
+        pipeline | "Docs" >> GenerateShards(tasks, writer, hints_for(args, "llm"))
 
     def plot_stats(self, table: pa.Table, out_dir: str) -> list[str]:
         rejects = read_rejects(join(os.path.dirname(out_dir.rstrip("/")), "_rejected"))

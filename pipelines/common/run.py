@@ -25,6 +25,7 @@ from pipelines.common.card import render_card
 from pipelines.common.options import LOCAL_RUNNERS, is_dry_run, pipeline_options
 from pipelines.common.preview import render_preview
 from pipelines.common.progress import ProgressMonitor
+from pipelines.common.resources import HINT_ARGUMENTS, describe_hints, submitted_proto
 from pipelines.common.shards import ensure_dir, read_bytes, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import MANIFEST, Staging, is_local, join, run_id
@@ -34,7 +35,7 @@ from pipelines.common.version import code_version
 log = logging.getLogger("pixmo")
 
 # Arguments that change how a run goes, not what it makes (left out of the staging fingerprint).
-NOT_ROW_DECIDING = {"output", "workers", "restart", "no_progress", "preview_rows", "subset"}
+NOT_ROW_DECIDING = {"output", "workers", "restart", "no_progress", "preview_rows", "subset"} | HINT_ARGUMENTS
 
 
 @dataclass
@@ -85,6 +86,10 @@ def run_subset(subset: Subset, args: argparse.Namespace, beam_args: list[str], o
                 f"{subset.name}: dry run - the {runner} job graph was built and validated; nothing ran.",
                 file=out,
             )
+            # Where each step would run (resources.py): the GPU hints must sit on the model steps only.
+            hints = describe_hints(submitted_proto(result, pipeline))
+            for line in hints or ["none (every step runs on the job's workers)"]:
+                print(f"  resource hints: {line}", file=out)
             return RunResult(subset.name, staging.final_dir, None, 0)
         result.wait_until_finish()
     pipeline_seconds = time.perf_counter() - started
