@@ -155,7 +155,7 @@ def llm_config(model_dir: Path, device: str):
     from inference.llm import LLMConfig
 
     if device == "cuda":
-        # A small slice of the GPU and no CUDA graphs: the check shares the GPU with nothing, but starts fast.
+        # A slice of the GPU (a check may start two servers) and no CUDA graph capture (a faster start).
         server = (("gpu-memory-utilization", "0.3"), ("max-model-len", "1024"), ("enforce-eager", None))
         return LLMConfig(backend="vllm", model=str(model_dir), batch_size=16, vllm_server_kwargs=server)
     return LLMConfig(backend="transformers", model=str(model_dir), device="cpu", batch_size=8, cpu_threads=2)
