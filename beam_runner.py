@@ -15,6 +15,7 @@ from pipelines.common.options import (
     BEAM_EPILOG,
     add_common_arguments,
     check_common_arguments,
+    dry_run_problems,
     unknown_beam_flags,
 )
 from pipelines.registry import SUBSETS, load
@@ -48,7 +49,7 @@ def _subset_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
 def _parse(name: str, argv: list[str]) -> tuple[object, object, argparse.Namespace, list[str]] | int:
     parser, subset = _subset_parser(name)
     args, beam_args = parser.parse_known_args(argv)
-    problems = check_common_arguments(args)
+    problems = check_common_arguments(args) + dry_run_problems(beam_args)
     # The arguments become the subset's options once, here; a dry run reads nothing remote.
     options, subset_problems = subset.parse(args, dry_run=_is_dry_run(beam_args))
     problems += subset_problems

@@ -27,6 +27,7 @@ from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.rejects import RejectedExample
 from pipelines.common.report import RunReport
+from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.shards import plan_shards, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
@@ -205,6 +206,7 @@ class Docs(Subset):
             help="Sampling temperature of the code calls (default: %(default)s).",
         )
         add_llm_arguments(parser)
+        add_accelerator_arguments(parser, "llm")
 
     def check_arguments(self, args: argparse.Namespace) -> list[str]:
         problems = llm_config_from_args(args).validate()
@@ -239,7 +241,7 @@ class Docs(Subset):
         tasks = plan_shards(ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS)
         maker = DocsMaker(llm_config(args), settings_from_args(args), args.seed, ctx.code_version)
         writer = WriteGeneratedShard(self.name, maker, docs_schema.SCHEMA, docs_schema.validate, ctx.staging.dir)
-        pipeline | "Docs" >> GenerateShards(tasks, writer)
+        pipeline | "Docs" >> GenerateShards(tasks, writer, hints_for(args, "llm"))
 
     def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
         table, rejects = report.table, report.rejects

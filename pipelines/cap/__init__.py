@@ -89,7 +89,7 @@ class Cap(RecordSubset):
         return ReadCapImages(self.name, options)
 
     def rounds(self, options: CapOptions) -> list[ModelRound]:
-        return [Transcribe(self.name, options), Caption(self.name, options)]
+        return [Transcribe(self.name, options, options.asr_hints), Caption(self.name, options, options.llm_hints)]
 
     def build_row(self, record: Record, options: CapOptions) -> Any:
         return build_cap_row(Stage(self.name), record, options)

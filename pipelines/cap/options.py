@@ -16,6 +16,7 @@ from media.samples import bundled_images_dir
 from pipelines.common.media_loader import add_image_limit_arguments
 from pipelines.common.options import threads_per_worker, worker_llm
 from pipelines.common.record_flow import CommonOptions
+from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.splits import SplitSpec
 
 SAMPLE_ENV = "PIXMO_CAP_SAMPLE_DIR"
@@ -56,6 +57,8 @@ class CapOptions(CommonOptions):
     llm: LLMConfig
     llm_id: str
     llm_backend: str
+    asr_hints: dict[str, str]  # Beam resource hints of the Transcribe and Caption steps
+    llm_hints: dict[str, str]
 
 
 def parse_cap_options(args: argparse.Namespace, code_version: str) -> tuple[CapOptions | None, list[str]]:
@@ -112,6 +115,8 @@ def parse_cap_options(args: argparse.Namespace, code_version: str) -> tuple[CapO
         llm=llm,
         llm_id=llm_id,
         llm_backend=args.llm_backend,
+        asr_hints=hints_for(args, "asr"),
+        llm_hints=hints_for(args, "llm"),
     )
     return options, []
 
@@ -182,3 +187,5 @@ def add_cap_arguments(parser: argparse.ArgumentParser) -> None:
     add_image_limit_arguments(parser)
     add_asr_arguments(parser)
     add_llm_arguments(parser)
+    add_accelerator_arguments(parser, "asr")
+    add_accelerator_arguments(parser, "llm")

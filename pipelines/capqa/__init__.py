@@ -105,7 +105,7 @@ class CapQA(RecordSubset):
         return ReadCaptionImages(self.name, options)
 
     def rounds(self, options: CapQAOptions) -> list[ModelRound]:
-        return [Ask(self.name, options), Answer(self.name, options)]
+        return [Ask(self.name, options, options.llm_hints), Answer(self.name, options, options.llm_hints)]
 
     def build_row(self, record: Record, options: CapQAOptions) -> dict[str, Any] | Rejected:
         return build_capqa_row(Stage(self.name), record, options)

@@ -12,6 +12,7 @@ from annotation.capqa import FOCUSES, QASettings
 from inference.llm import LLMConfig, add_llm_arguments, llm_config_from_args
 from pipelines.common.options import worker_llm
 from pipelines.common.record_flow import CommonOptions
+from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import MANIFEST, join
 
@@ -25,6 +26,7 @@ class CapQAOptions(CommonOptions):
     llm: LLMConfig
     llm_id: str
     llm_backend: str
+    llm_hints: dict[str, str]  # Beam resource hints of the Ask and Answer steps
 
     @property
     def column(self) -> dict[str, str]:
@@ -72,8 +74,9 @@ def parse_capqa_options(
         ("image_url", "image_url"),
     )
     options = CapQAOptions(
-        args.splits, args.seed, code_version, spec, tuple(files), columns, settings, llm, llm_id, args.llm_backend
-    )
+        args.splits, args.seed, code_version, spec, tuple(files), columns, settings, llm, llm_id, args.llm_backend,
+        hints_for(args, "llm"),
+    )  # fmt: skip
     return options, []
 
 
@@ -165,3 +168,4 @@ def add_capqa_arguments(parser: argparse.ArgumentParser) -> None:
         help="Sampling temperature of both calls (default: %(default)s, greedy; seeded by --seed otherwise).",
     )
     add_llm_arguments(parser)
+    add_accelerator_arguments(parser, "llm")

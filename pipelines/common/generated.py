@@ -132,12 +132,16 @@ class WriteGeneratedShard(beam.DoFn):
 
 
 class GenerateShards(beam.PTransform):
-    """tasks -> spread over workers -> shards written; outputs per-shard stats."""
+    """tasks -> spread over workers -> shards written; outputs per-shard stats. `resource_hints` (e.g. a GPU for a
+    maker that runs a model) go on the make-and-write step only, not on listing and spreading the tasks."""
 
-    def __init__(self, tasks: list[ShardTask], write_fn: WriteGeneratedShard) -> None:
+    def __init__(
+        self, tasks: list[ShardTask], write_fn: WriteGeneratedShard, resource_hints: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.tasks = tasks
         self.write_fn = write_fn
+        self.resource_hints = resource_hints or {}
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return (
@@ -145,5 +149,5 @@ class GenerateShards(beam.PTransform):
             | "ShardTasks" >> beam.Create(self.tasks, reshuffle=False)
             # Break fusion so tasks spread over all workers instead of running where Create ran.
             | "Spread" >> beam.Reshuffle()
-            | "MakeAndWrite" >> beam.ParDo(self.write_fn)
+            | "MakeAndWrite" >> beam.ParDo(self.write_fn).with_resource_hints(**self.resource_hints)
         )

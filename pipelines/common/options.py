@@ -5,7 +5,8 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
+from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator
 
 from pipelines.common.splits import SplitSpec
 
@@ -117,6 +118,26 @@ def unknown_beam_flags(beam_args: list[str]) -> list[str]:
     known = options.get_all_options(drop_default=True, retain_unknown_options=False)
     every = options.get_all_options(drop_default=True, retain_unknown_options=True)
     return sorted(f"--{name}" for name in set(every) - set(known))
+
+
+def dry_run_problems(beam_args: list[str]) -> list[str]:
+    """A Dataflow dry run stays offline only with a valid --temp_location or --staging_location: with neither, Beam
+    looks up (to create) a default bucket over the network and gives up after two minutes of retries."""
+    if not beam_args:
+        return []
+    options = PipelineOptions(beam_args)
+    given = options.get_all_options(drop_default=True)
+    if not given.get("dry_run") or "dataflow" not in str(given.get("runner", "")).lower():
+        return []
+    validator = PipelineOptionsValidator(options, None)
+    cloud = options.view_as(GoogleCloudOptions)
+    errors = [e for name in ("temp_location", "staging_location") for e in validator.validate_gcs_path(cloud, name)]
+    if len(errors) == 2:  # both missing or invalid
+        return [
+            "a Dataflow dry run needs a valid --temp_location gs://BUCKET/PATH (or --staging_location); without one "
+            f"Beam looks up a default bucket over the network ({errors[0]})"
+        ]
+    return []
 
 
 def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOptions, str]:

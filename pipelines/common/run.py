@@ -27,6 +27,7 @@ from pipelines.common.preview import render_preview
 from pipelines.common.progress import ProgressMonitor
 from pipelines.common.record_flow import REPORT, WORK, RecordSubset
 from pipelines.common.report import RunReport
+from pipelines.common.resources import HINT_ARGUMENTS, describe_hints, submitted_proto
 from pipelines.common.shards import ensure_dir, read_bytes, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import MANIFEST, Staging, is_local, join, run_id
@@ -46,7 +47,7 @@ NOT_ROW_DECIDING = {
     "min_keep",
     "publish_anyway",
     "input_shard_size",  # decides the work units (the plan id has it), not the rows
-}
+} | HINT_ARGUMENTS
 
 
 @dataclass
@@ -93,8 +94,12 @@ def run_subset(
     total = ctx.total_examples
     show_progress = not args.no_progress and runner in LOCAL_RUNNERS and is_local(staging.dir) and total
     if dry_run:
-        pipeline.run()
+        result = pipeline.run()
         print(f"{subset.name}: dry run - the {runner} job graph was built and validated; nothing ran.", file=out)
+        # Where each step would run (resources.py): the GPU hints must sit on the model steps only.
+        hints = describe_hints(submitted_proto(result, pipeline))
+        for line in hints or ["none (every step runs on the job's workers)"]:
+            print(f"  resource hints: {line}", file=out)
         return RunResult(subset.name, staging.final_dir, None, 0)
     if show_progress:
         with ProgressMonitor(staging.path("_progress"), total, subset.name):

@@ -16,6 +16,7 @@ from media.samples import bundled_images_dir
 from pipelines.common.export_source import export_paths
 from pipelines.common.media_loader import add_image_limit_arguments
 from pipelines.common.record_flow import CommonOptions
+from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.shards import read_bytes
 from pipelines.common.splits import SplitSpec
 
@@ -51,7 +52,7 @@ class CountOptions(CommonOptions):
     eval_sizes: dict[str, int]  # held-out split -> rows; empty: everything is train
     eval_counts: tuple[int, ...]
     eval_counts_text: str
-    accelerator: str | None
+    detector_hints: dict[str, str]  # Beam resource hints of the Detect step (--detector-accelerator, -min-ram)
     verified_path: str | None = None
     verified_sha256: str | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # by example_id: the verdict that applies
@@ -148,7 +149,7 @@ def parse_count_options(args: argparse.Namespace, code_version: str) -> tuple[Co
         eval_sizes=eval_sizes,
         eval_counts=tuple(eval_counts),
         eval_counts_text=args.eval_counts,
-        accelerator=args.detector_accelerator,
+        detector_hints=hints_for(args, "detector"),
         **verified,
     )
     return options, []
@@ -275,12 +276,7 @@ def add_count_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_image_limit_arguments(parser)
     parser.add_argument("--download-threads", type=int, default=16, help="Parallel downloads per worker (default: 16).")
-    parser.add_argument(
-        "--detector-accelerator",
-        default=None,
-        help="Beam resource hint for the detector step on Dataflow, e.g. "
-        "'type:nvidia-l4;count:1;install-nvidia-driver' (default: none).",
-    )
+    add_accelerator_arguments(parser, "detector")
     parser.add_argument(
         "--max-aspect-ratio",
         type=float,

@@ -57,7 +57,7 @@ class Detect(ModelRound):
     stage = "detect"
 
     def __init__(self, subset: str, options: CountOptions) -> None:
-        super().__init__(subset, {"accelerator": options.accelerator} if options.accelerator else None)
+        super().__init__(subset, options.detector_hints)
         self.config = options.detector
 
     def handler(self) -> DetectorModelHandler:

@@ -149,18 +149,6 @@ def test_bad_arguments_fail_before_any_work(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_dataflow_job_graph_builds_offline(capsys):
-    pytest.importorskip("apache_beam.runners.dataflow")
-    code = beam_runner.main(
-        ["cap", "--input", "gs://my-bucket/export/cap_manifest.jsonl", "--output", "gs://my-bucket/pixmo",
-         "--asr-device", "cuda", "--llm-backend", "openai", "--llm-url", "http://llm.internal:8000/v1",
-         "--runner", "DataflowRunner", "--dry_run=True", "--no_auth", "--project", "my-project",
-         "--region", "us-central1", "--temp_location", "gs://my-bucket/tmp"]
-    )  # fmt: skip
-    assert code == 0
-    assert "dry run" in capsys.readouterr().out
-
-
 # -- the caption stages on their own, with model results written here (the real models run in the dataset above) --
 
 

@@ -174,39 +174,6 @@ def test_assign_held_out_is_stable_and_order_free():
     assert picked[0] == ("count-0", "validation")
 
 
-def test_dataflow_job_graph_builds_offline(capsys):
-    pytest.importorskip("apache_beam.runners.dataflow")
-    code = beam_runner.main(
-        [
-            "count",
-            "--input",
-            "gs://my-bucket/images/",
-            "--output",
-            "gs://my-bucket/pixmo",
-            "--device",
-            "cuda",
-            "--detector-accelerator",
-            "type:nvidia-l4;count:1;install-nvidia-driver",
-            "--runner",
-            "DataflowRunner",
-            "--dry_run=True",
-            "--no_auth",
-            "--project",
-            "my-project",
-            "--region",
-            "us-central1",
-            "--temp_location",
-            "gs://my-bucket/tmp",
-            "--staging_location",
-            "gs://my-bucket/staging",
-            "--machine_type",
-            "g2-standard-8",
-        ]
-    )
-    assert code == 0
-    assert "dry run" in capsys.readouterr().out
-
-
 def verification_lines(held: dict, train: list[dict]) -> list[str]:
     """The annotation app's count_verification.jsonl for `dataset`: a fix on the validation row (replacing an older
     "correct"), a confirmation of the test row, and lines that must become dead letters."""
