@@ -111,9 +111,10 @@ def _marble(canvas: skia.Canvas, rng: np.random.Generator, size: int) -> None:
             x += rng.uniform(-0.15, 0.25) * size
             y += rng.uniform(0.1, 0.3) * size
             path.lineTo(x, y)
-        paint = stroke(vein, float(rng.uniform(0.5, 3)), float(rng.uniform(0.1, 0.35)))
-        paint.setMaskFilter(skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, 1.2))
-        canvas.drawPath(path, paint)
+        width, alpha = float(rng.uniform(0.5, 3)), float(rng.uniform(0.1, 0.35))
+        # A soft vein: a wide faint stroke under a narrow one (a blur mask costs about 1 ms a vein here).
+        canvas.drawPath(path, stroke(vein, width + 2.4, alpha * 0.45))
+        canvas.drawPath(path, stroke(vein, width, alpha * 0.6))
 
 
 def _desk(canvas: skia.Canvas, rng: np.random.Generator, top, size: int) -> None:

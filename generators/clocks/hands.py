@@ -1,10 +1,10 @@
 """Hand shapes, built once per face as skia paths pointing at 12, then rotated per sample.
 
-A hand is a short list of (path, paint) layers; its first path is also its shadow's silhouette.
+A hand is a short list of (path, paint) layers, and the layers of its soft shadow (see shadows.py).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import skia
 
@@ -12,15 +12,19 @@ from .draw_body import dial_outline
 from .faces import FaceSpec
 from .paints import colour, fill, stroke
 from .palette import LUME, METALS, mix
+from .shadows import soft_shadow
 
 RGB = tuple[int, int, int]
 DEBUG_COLOURS = {"hour": (255, 0, 0), "minute": (0, 255, 0), "second": (0, 0, 255)}
+# Hands float just above the dial: a shadow about as soft as a blur of sigma 1.3 dial units.
+HAND_SHADOW_SPREAD, HAND_SHADOW_STEPS = 2.0, 3
 
 
 @dataclass
 class Hand:
     layers: list[tuple[skia.Path, skia.Paint]]
     silhouette: skia.Path
+    shadow: list[tuple[skia.Path, skia.Paint]] = field(default_factory=list)
 
 
 @dataclass
@@ -182,7 +186,8 @@ def _alarm_hand(face: FaceSpec, length: float) -> Hand:
     return Hand([(outline, fill(face.alarm_colour))], outline)
 
 
-def build_hands(face: FaceSpec, debug_colours: bool) -> HandSet:
+def build_hands(face: FaceSpec, debug_colours: bool, shadow_alpha: float = 0.0) -> HandSet:
+    """The face's hands pointing at 12; with `shadow_alpha` > 0 each also gets its soft shadow's layers."""
     radius = dial_outline(face.body).short_radius
     hour_width = 9.0 if face.hand_style not in ("pencil", "alpha") else 7.5
     minute_length = 0.84 * radius
@@ -209,6 +214,10 @@ def build_hands(face: FaceSpec, debug_colours: bool) -> HandSet:
             (skia.Path().addCircle(0, 0, 2.6), fill(mix(cap_rgb, (255, 255, 255), 0.2))),
         ]
     )
+    if shadow_alpha > 0:
+        for hand in (hour, minute, second, alarm):
+            if hand is not None:
+                hand.shadow = soft_shadow(hand.silhouette, HAND_SHADOW_SPREAD, HAND_SHADOW_STEPS, shadow_alpha)
     return HandSet(hour, minute, second, alarm, cap)
 
 
