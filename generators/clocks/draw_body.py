@@ -11,7 +11,7 @@ import skia
 from .bodies import BodySpec
 from .faces import FaceSpec
 from .fonts import font
-from .geometry import DIAL_SHAPES, Superellipse, regular_polygon
+from .geometry import DIAL_SHAPES, Superellipse, regular_polygon, ring
 from .paints import fill, linear, metal_linear, metal_sweep, radial, stroke
 from .palette import METALS, mix
 
@@ -107,17 +107,17 @@ def draw_case(canvas: skia.Canvas, face: FaceSpec) -> None:
         _draw_crown(canvas, face, outline)
     # Only the ring outside the dial shows (the bevel and the opaque dial cover the rest), and gradient fills
     # cost per pixel, so the case metal is drawn as that ring.
-    ring = _visible_ring(path, body)
+    visible = _visible_ring(path, body)
     if metal == "wood":
-        canvas.drawPath(ring, metal_linear("wood", (-outline.a, -outline.b), (outline.a, outline.b)))
+        canvas.drawPath(visible, metal_linear("wood", (-outline.a, -outline.b), (outline.a, outline.b)))
     else:
-        canvas.drawPath(ring, metal_sweep(metal, face.light_angle))
+        canvas.drawPath(visible, metal_sweep(metal, face.light_angle))
     _draw_bezel(canvas, face, outline)
 
 
 def _visible_ring(shape: skia.Path, body: BodySpec) -> skia.Path:
     """`shape` without what the dial bevel and the dial cover (a margin under the bevel, so no seam shows)."""
-    return skia.Op(shape, dial_outline(body).grown(1.5).path(), skia.PathOp.kDifference_PathOp)
+    return ring(shape, dial_outline(body).grown(1.5).path())
 
 
 def _draw_strap(canvas: skia.Canvas, face: FaceSpec) -> None:
@@ -274,9 +274,7 @@ def _draw_crown(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
 
 
 def _ring(outer: Superellipse, inner: Superellipse) -> skia.Path:
-    path = outer.path()
-    path = skia.Op(path, inner.path(), skia.PathOp.kDifference_PathOp)
-    return path
+    return ring(outer.path(), inner.path())
 
 
 def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> None:

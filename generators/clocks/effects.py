@@ -32,17 +32,14 @@ def draw_noise(canvas: skia.Canvas, tile: skia.Image, strength: float, rng: np.r
 
 
 def blur_surface(surface: skia.Surface, strength: str) -> None:
-    """'mild': a half-pixel bilinear shift (a 2x2 box blur); 'strong': down- and up-sampling by 2."""
-    size = surface.width()
-    snapshot = surface.makeImageSnapshot()
+    """'mild': a 2x2 box blur; 'strong': a 4x4 one. Each is a few half-transparent copies of the picture moved
+    by whole pixels (fast blits here, where a bilinear redraw costs 1.3 ms a pass)."""
+    shifts = [(1, 0), (0, 1)] if strength == "mild" else [(1, 0), (0, 1), (2, 0), (0, 2)]
     canvas = surface.getCanvas()
-    linear = skia.SamplingOptions(skia.FilterMode.kLinear)
-    if strength == "mild":
-        canvas.drawImage(snapshot, 0.5, 0.5, linear)
-        return
-    small = skia.Surface.MakeRaster(skia.ImageInfo.MakeN32Premul(size // 2, size // 2))
-    small.getCanvas().drawImageRect(snapshot, skia.Rect(0, 0, size // 2, size // 2), linear)
-    canvas.drawImageRect(small.makeImageSnapshot(), skia.Rect(0, 0, size, size), linear)
+    half = skia.Paint()
+    half.setAlphaf(0.5)  # an opaque picture over itself at half alpha: the mean of the two
+    for dx, dy in shifts:
+        canvas.drawImage(surface.makeImageSnapshot(), dx, dy, skia.SamplingOptions(), half)
 
 
 def exposure_table(rng: np.random.Generator) -> list[int]:

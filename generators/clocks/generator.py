@@ -205,6 +205,7 @@ class ClockGenerator:
         for path, paint in hand.layers:
             canvas.drawPath(path, paint)
         canvas.restore()
+        lap("hands")
 
     def generate(self, seed: int, index: int) -> ClockSample:
         if not isinstance(seed, int | np.integer) or not isinstance(index, int | np.integer) or seed < 0 or index < 0:
