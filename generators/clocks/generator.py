@@ -17,6 +17,7 @@ from .geometry import camera_matrix
 from .glass import draw_crystal, draw_distractor_lines, draw_vignette, make_vignette
 from .hands import Hand, HandSet, build_hands, shadow_offset
 from .randomness import FACE_STREAM, SAMPLE_STREAM, chance, stream
+from .shadows import draw_drop_shadow
 from .stages import StageTimes, no_lap
 from .timing import sample_time
 
@@ -158,22 +159,14 @@ class ClockGenerator:
         else:
             draw_background(canvas, spec, self.config.image_size)
         lap("face miss: background")
+        if effects:
+            # The watch's own soft shadow on whatever it lies on, cast away from the light.
+            dx, dy = shadow_offset(spec)
+            cast = skia.Matrix.Concat(matrix, skia.Matrix.Translate(dx * 3, dy * 3))
+            draw_drop_shadow(canvas, self.config.image_size, case_path(spec.body), cast, 6.0, 110 / 255)
+        lap("face miss: watch shadow")
         canvas.save()
         canvas.concat(matrix)
-        if effects:
-            # The watch's own soft shadow on whatever it lies on (a true blur: stacked layers of a shape this big
-            # would cost as much and show steps).
-            dx, dy = shadow_offset(spec)
-            canvas.save()
-            canvas.translate(dx * 3, dy * 3)
-            shadow = skia.Paint(
-                AntiAlias=True,
-                Color=skia.ColorSetARGB(110, 0, 0, 0),
-                MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, 6.0),
-            )
-            canvas.drawPath(case_path(spec.body), shadow)
-            canvas.restore()
-        lap("face miss: watch shadow")
         draw_body_back(canvas, spec)
         lap("face miss: strap, lugs, holder")
         draw_case(canvas, spec)
