@@ -3,6 +3,7 @@
 A hand is a short list of (path, paint) layers, and the layers of its soft shadow (see shadows.py).
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -52,8 +53,11 @@ def _union(*paths: skia.Path) -> skia.Path:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def hand_outline(style: str, length: float, width: float) -> tuple[skia.Path, skia.Path | None]:
-    """The hand's outline pointing up (-y), and an optional inner path (lume plot or skeleton hole)."""
+    """The hand's outline pointing up (-y), and an optional inner path (lume plot or skeleton hole).
+
+    Cached (faces repeat styles and dial sizes, and the path ops cost up to a millisecond): never mutate them."""
     L, w = length, width
     tail = 0.14 * L
     if style == "baton":
@@ -164,8 +168,8 @@ def _main_hand(face: FaceSpec, style: str, length: float, width: float, debug_rg
     return Hand(layers, outline)
 
 
-def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
-    style = face.second_hand_style
+@functools.lru_cache(maxsize=256)
+def _second_outline(style: str, length: float) -> skia.Path:
     parts = [skia.Path().addRect(skia.Rect(-0.8, -length, 0.8, 0.25 * length))]
     if style == "lollipop":
         parts.append(skia.Path().addCircle(0, -0.78 * length, 3.6))
@@ -173,16 +177,25 @@ def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
         parts.append(_poly([(-3.2, -0.86 * length), (0, -length - 2), (3.2, -0.86 * length)]))
     elif style == "counterweight":
         parts.append(skia.Path().addCircle(0, 0.2 * length, 4.2))
-    outline = _union(*parts)
+    return _union(*parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _alarm_outline(length: float) -> skia.Path:
+    return _union(
+        skia.Path().addRect(skia.Rect(-1.2, -0.8 * length, 1.2, 0.1 * length)),
+        _poly([(-4.5, -0.78 * length), (0, -length), (4.5, -0.78 * length)]),
+    )
+
+
+def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
+    outline = _second_outline(face.second_hand_style, length)
     rgb = debug_rgb if debug_rgb is not None else face.second_colour
     return Hand([(outline, fill(rgb, antialias=debug_rgb is None))], outline)
 
 
 def _alarm_hand(face: FaceSpec, length: float) -> Hand:
-    outline = _union(
-        skia.Path().addRect(skia.Rect(-1.2, -0.8 * length, 1.2, 0.1 * length)),
-        _poly([(-4.5, -0.78 * length), (0, -length), (4.5, -0.78 * length)]),
-    )
+    outline = _alarm_outline(length)
     return Hand([(outline, fill(face.alarm_colour))], outline)
 
 

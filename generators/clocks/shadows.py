@@ -21,12 +21,31 @@ def outline_offset(path: skia.Path, distance: float) -> skia.Path:
     """`path` grown (distance > 0) or shrunk (distance < 0) by `distance` units; empty where it shrinks away."""
     if distance == 0:
         return skia.Path(path)
-    stroke = skia.Paint(Style=skia.Paint.kStroke_Style, StrokeWidth=2 * abs(distance))
-    stroke.setStrokeJoin(skia.Paint.kRound_Join)
+    if distance > 0:  # a stroke-and-fill outline draws as the union of the two: no path op needed
+        grow = skia.Paint(Style=skia.Paint.kStrokeAndFill_Style, StrokeWidth=2 * distance)
+        grow.setStrokeJoin(skia.Paint.kRound_Join)
+        grown = skia.Path()
+        grow.getFillPath(path, grown)
+        return grown
     band = skia.Path()
-    stroke.getFillPath(path, band)
-    op = skia.PathOp.kUnion_PathOp if distance > 0 else skia.PathOp.kDifference_PathOp
-    return skia.Op(path, band, op) or skia.Path()
+    skia.Paint(Style=skia.Paint.kStroke_Style, StrokeWidth=-2 * distance).getFillPath(path, band)
+    return skia.Op(path, band, skia.PathOp.kDifference_PathOp) or skia.Path()
+
+
+_SHAPES_CACHE: dict[tuple[bytes, float, int], list[skia.Path]] = {}
+
+
+def _shadow_shapes(path: skia.Path, spread: float, steps: int) -> list[skia.Path]:
+    """The grown and shrunk copies, outermost first; cached by the path's bytes (faces repeat hand shapes)."""
+    key = (bytes(path.serialize()), spread, steps)
+    shapes = _SHAPES_CACHE.get(key)
+    if shapes is None:
+        distances = [spread * (1.0 - 2.0 * k / (steps - 1)) if steps > 1 else 0.0 for k in range(steps)]
+        shapes = [shape for shape in (outline_offset(path, d) for d in distances) if not shape.isEmpty()]
+        if len(_SHAPES_CACHE) > 4096:
+            _SHAPES_CACHE.clear()
+        _SHAPES_CACHE[key] = shapes
+    return shapes
 
 
 def soft_shadow(
@@ -34,15 +53,8 @@ def soft_shadow(
 ) -> list[tuple[skia.Path, skia.Paint]]:
     """Layers (outermost first) that together draw `path`'s soft shadow."""
     layer_alpha = 1.0 - (1.0 - alpha) ** (1.0 / steps)
-    layers = []
-    for k in range(steps):
-        distance = spread * (1.0 - 2.0 * k / (steps - 1)) if steps > 1 else 0.0
-        shape = outline_offset(path, distance)
-        if shape.isEmpty():
-            continue
-        paint = skia.Paint(AntiAlias=True, Color=skia.ColorSetARGB(round(255 * layer_alpha), *rgb))
-        layers.append((shape, paint))
-    return layers
+    paint = skia.Paint(AntiAlias=True, Color=skia.ColorSetARGB(round(255 * layer_alpha), *rgb))
+    return [(shape, paint) for shape in _shadow_shapes(path, spread, steps)]
 
 
 @functools.cache
