@@ -98,7 +98,7 @@ def pipeline(args: argparse.Namespace, workers: int) -> tuple[int, float, dict]:
             "--image-size", str(args.image_size), "--image-format", args.image_format,
             "--workers", str(workers), "--no-progress", "--preview-rows", str(args.preview_rows),
         ]  # fmt: skip
-        start = time.perf_counter()
+        start, started_at = time.perf_counter(), time.time()
         code = beam_runner.main(argv)
         wall = time.perf_counter() - start
         if code != 0:
@@ -107,6 +107,7 @@ def pipeline(args: argparse.Namespace, workers: int) -> tuple[int, float, dict]:
             manifest = json.load(handle)
         with open(os.path.join(output, "clocks", "stats", "shards.json")) as handle:
             manifest["shard_stats"] = json.load(handle)
+    manifest["bench_started_at"] = started_at
     return manifest["rows"], wall, manifest
 
 
@@ -262,11 +263,23 @@ def main() -> None:
             f"job {job / parallel_rate:.2f}x, shard work {steady / parallel_rate:.2f}x."
         )
         timings = manifest["timings_s"]
+        shard_seconds = results[5][2]
         print(
-            f"Whole run {wall:.2f} s = job {timings['pipeline']:.2f} s (shard work {steady:.2f} s a worker, the rest "
-            f"Beam start-up and the last shards) + reports {timings['reports']:.2f} s (stats plots, preview, card)."
+            f"Whole run {wall:.2f} s = job {timings['pipeline']:.2f} s (shard work {shard_seconds:.2f} s a worker, the "
+            f"rest Beam start-up and the last shards) + reports {timings['reports']:.2f} s (plots, preview, card)."
         )
-        print("'shard work' excludes Beam's start-up (worker processes, job service): a fixed cost per run.")
+        shards = manifest["shard_stats"]
+        first = min(shard["started_at"] for shard in shards) - manifest["bench_started_at"]
+        last = max(shard["finished_at"] for shard in shards) - manifest["bench_started_at"]
+        ends = {}
+        for shard in shards:
+            ends[shard["worker"]] = max(ends.get(shard["worker"], 0.0), shard["finished_at"])
+        tail = max(ends.values()) - min(ends.values())
+        print(
+            f"Timeline: the first shard starts {first:.2f} s into the run (options, staging, Beam's workers and "
+            f"imports), the last ends at {last:.2f} s; workers finish {tail:.2f} s apart; the job ends at "
+            f"{timings['pipeline']:.2f} s."
+        )
 
     if args.synclock:
         rates = synclock_rounds(args.synclock, config, args.synclock_rounds, 100)

@@ -98,7 +98,7 @@ class WriteGeneratedShard(beam.DoFn):
             write_bytes_atomically(paths["progress"], json.dumps({"done": len(task), "total": len(task)}).encode())
             yield dict(stats, resumed=True)
             return
-        start, cpu_start = time.perf_counter(), time.process_time()
+        start, cpu_start, started_at = time.perf_counter(), time.process_time(), time.time()
         stages = _StageClock()
         progress = ProgressWriter(paths["progress"], len(task))
         made_rows, dead = [], []
@@ -127,6 +127,8 @@ class WriteGeneratedShard(beam.DoFn):
             "bytes": shard_bytes,
             "seconds": round(time.perf_counter() - start, 3),
             "cpu_seconds": round(time.process_time() - cpu_start, 3),
+            "started_at": round(started_at, 3),  # epoch seconds: when workers were busy, for start-up and tail
+            "finished_at": round(time.time(), 3),
             "stage_cpu_seconds": stages.rounded(),
             "worker": f"{socket.gethostname()}:{os.getpid()}",
         }

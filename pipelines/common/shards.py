@@ -4,12 +4,12 @@ Rows inside a shard are sorted by `example_id`, and a shard is written to a temp
 so a shard file that exists is complete and identical on every rerun with the same arguments.
 """
 
-import io
+import contextlib
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -96,17 +96,17 @@ def write_table(table: pa.Table, path: str) -> int:
     the footer.
     """
     leaves = _leaf_paths(table.schema)
-    binary = {path for path, dtype in leaves if _has_binary(dtype)}
-    buffer = io.BytesIO()
-    pq.write_table(
-        table,
-        buffer,
-        compression={path: "none" if path in binary else "zstd" for path, _ in leaves},
-        use_dictionary=[path for path, _ in leaves if path not in binary],
-        row_group_size=ROW_GROUP_ROWS,
-        write_statistics=[f.name for f in table.schema if not _has_binary(f.type)],
-    )
-    return write_bytes_atomically(path, buffer.getvalue())
+    binary = {leaf for leaf, dtype in leaves if _has_binary(dtype)}
+    with _atomic_create(path) as handle:  # straight into the file: each in-memory copy of a shard costs page faults
+        pq.write_table(
+            table,
+            handle,
+            compression={leaf: "none" if leaf in binary else "zstd" for leaf, _ in leaves},
+            use_dictionary=[leaf for leaf, _ in leaves if leaf not in binary],
+            row_group_size=ROW_GROUP_ROWS,
+            write_statistics=[f.name for f in table.schema if not _has_binary(f.type)],
+        )
+        return handle.tell()
 
 
 def _leaf_paths(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
@@ -129,14 +129,26 @@ def _leaf_paths(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
 
 def write_bytes_atomically(path: str, data: bytes) -> int:
     """Write to a temporary sibling, then rename, so readers never see a partial file."""
+    with _atomic_create(path) as handle:
+        handle.write(data)
+    return len(data)
+
+
+@contextlib.contextmanager
+def _atomic_create(path: str) -> Iterator[BinaryIO]:
+    """A handle on a temporary sibling of `path`, renamed to `path` once closed without an error."""
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
     ensure_dir(_parent(path))
-    with FileSystems.create(tmp) as handle:
-        handle.write(data)
+    try:
+        with FileSystems.create(tmp) as handle:
+            yield handle
+    except BaseException:
+        if FileSystems.exists(tmp):
+            FileSystems.delete([tmp])
+        raise
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
-    return len(data)
 
 
 def ensure_dir(path: str) -> None:

@@ -1,6 +1,8 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+from pipelines.common import shards
 from pipelines.common.shards import plan_shards, rows_to_table, shard_count, write_table
 
 
@@ -63,3 +65,15 @@ def test_encoded_images_are_stored_uncompressed_and_the_rest_zstd(tmp_path):
         "image.path": "ZSTD",
         "tags.list.element": "ZSTD",
     }
+
+
+def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(tmp_path, monkeypatch):
+    def write_half_then_fail(table, handle, **options):
+        handle.write(b"PAR1 half a shard")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(shards.pq, "write_table", write_half_then_fail)
+    path = tmp_path / "train" / "part-00000-of-00001.parquet"
+    with pytest.raises(OSError, match="disk full"):
+        write_table(rows_to_table([{"example_id": "e1"}], pa.schema([("example_id", pa.string())])), str(path))
+    assert list((tmp_path / "train").iterdir()) == []
