@@ -63,32 +63,35 @@ def encoding_floor(config: ClockConfig, count: int, seed: int) -> tuple[int, flo
     return count, time.perf_counter() - start
 
 
-def bare_generator(config: ClockConfig, count: int, seed: int) -> tuple[int, float]:
-    """The generator in a plain loop, one process, consecutive indices (as one shard would run them)."""
+def bare_generator(config: ClockConfig, count: int, seed: int) -> tuple[int, float, float]:
+    """The generator in a plain loop, one process, consecutive indices (as one shard would run them); wall and
+    CPU seconds."""
     generator = ClockGenerator(config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for index in range(count):
         generator.generate(seed, index)
-    return count, time.perf_counter() - start
+    return count, time.perf_counter() - start, time.process_time() - cpu
 
 
-def _generate_block(block: tuple[ClockConfig, int, int, int]) -> int:
+def _generate_block(block: tuple[ClockConfig, int, int, int]) -> tuple[int, float]:
     config, seed, start, stop = block
     generator = ClockGenerator(config)
+    cpu = time.process_time()
     for index in range(start, stop):
         generator.generate(seed, index)
-    return stop - start
+    return stop - start, time.process_time() - cpu
 
 
-def bare_parallel(config: ClockConfig, count: int, seed: int, workers: int) -> tuple[int, float]:
-    """The bare loop in `workers` processes at once: what the machine's cores really give together."""
+def bare_parallel(config: ClockConfig, count: int, seed: int, workers: int) -> tuple[int, float, float]:
+    """The bare loop in `workers` processes at once: what the machine's cores really give together; wall seconds
+    and the processes' CPU seconds."""
     per = count // workers
     blocks = [(config, seed, w * per, (w + 1) * per) for w in range(workers)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         pool.map(_generate_block, [(config, seed, 0, 16)] * workers)  # warm up imports and fonts
         start = time.perf_counter()
-        done = sum(pool.map(_generate_block, blocks))
-    return done, time.perf_counter() - start
+        done = pool.map(_generate_block, blocks)
+    return sum(n for n, _ in done), time.perf_counter() - start, sum(cpu for _, cpu in done)
 
 
 def pipeline(args: argparse.Namespace, workers: int) -> tuple[int, float, dict]:
@@ -226,14 +229,15 @@ def main() -> None:
     results = []
     n, seconds = encoding_floor(config, args.bare_examples, args.seed)
     results.append(("encoding only (floor)", n, seconds, 1))
-    n, seconds = bare_generator(config, args.bare_examples, args.seed)
+    n, seconds, _ = bare_generator(config, args.bare_examples, args.seed)
     results.append(("bare generator loop", n, seconds, 1))
     parallel_n = args.bare_examples * args.workers
-    n, before = bare_parallel(config, parallel_n, args.seed, args.workers)
+    n, before, parallel_cpu = bare_parallel(config, parallel_n, args.seed, args.workers)
     if not args.no_pipeline:
         n, wall, manifest = pipeline(args, args.workers)
-        _, after = bare_parallel(config, parallel_n, args.seed, args.workers)
+        _, after, cpu_after = bare_parallel(config, parallel_n, args.seed, args.workers)
         parallel_seconds = (before + after) / 2
+        parallel_cpu = (parallel_cpu + cpu_after) / 2
     else:
         parallel_seconds = before
     name = f"bare generator, {args.workers} processes at once" + ("" if args.no_pipeline else " (before/after)")
@@ -269,6 +273,12 @@ def main() -> None:
             f"rest Beam start-up and the last shards) + reports {timings['reports']:.2f} s (plots, preview, card)."
         )
         shards = manifest["shard_stats"]
+        bare_ms = 1000 * parallel_cpu / parallel_n
+        shard_ms = 1000 * sum(shard["cpu_seconds"] for shard in shards) / rows
+        print(
+            f"CPU per image (less sensitive to other load): bare loop in {args.workers} processes {bare_ms:.2f} ms, "
+            f"inside the pipeline's shards {shard_ms:.2f} ms: shard work {bare_ms / shard_ms:.2f}x the bare loop."
+        )
         first = min(shard["started_at"] for shard in shards) - manifest["bench_started_at"]
         last = max(shard["finished_at"] for shard in shards) - manifest["bench_started_at"]
         ends = {}
