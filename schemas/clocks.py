@@ -1,12 +1,15 @@
 """PixMo-Clocks rows: a rendered watch face at a known time (allenai/pixmo-clocks columns, plus ours)."""
 
 import math
+from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from formatting.clocks import CLOCKS_STYLE, clock_time_text, watch_time
-from schemas.common import check_image, check_row, make_schema
+from schemas.common import check_image, check_row, make_schema, sha256_hex
 
 SCHEMA_VERSION = "1.0.0"
 
@@ -140,3 +143,71 @@ def validate(row: dict[str, Any]) -> list[str]:
     if row["width"] <= 0 or row["height"] <= 0:
         problems.append("width and height must be positive")
     return problems
+
+
+def validate_table(table: pa.Table) -> dict[int, list[str]]:
+    """`validate` for a whole shard at once, column by column: problems by row position (valid rows absent).
+
+    The table already has this schema's columns and types (converting the rows checked them). The image hash
+    is recomputed for the first row only: the generator hashes the very bytes it has just encoded, so only a
+    wiring mistake could make them differ, and that would show in every row.
+    """
+    problems: dict[int, list[str]] = defaultdict(list)
+    for name in table.column_names:
+        if table.column(name).null_count:
+            for i in np.flatnonzero(table.column(name).is_null().to_numpy(zero_copy_only=False)):
+                problems[int(i)].append(f"{name}: must not be null")
+    if problems:
+        return dict(problems)  # the rules below assume values everywhere
+    images = table.column("image").combine_chunks()
+    for i in np.flatnonzero(pc.binary_length(images.field("bytes")).to_numpy() == 0):
+        problems[int(i)].append("image: no bytes")
+    if table.num_rows and not problems:
+        first = table.slice(0, 1).to_pylist()[0]
+        if first["image_sha256"] != sha256_hex(first["image"]["bytes"]):
+            problems[0].append("image_sha256 does not match the image bytes")
+
+    column = {name: table.column(name).to_numpy(zero_copy_only=False) for name in _CHECKED_COLUMNS}
+    hour, minute, second = column["hour"], column["minute"], column["second"]
+    in_range = (0 <= hour) & (hour <= 23) & (0 <= minute) & (minute <= 59) & (0 <= second) & (second <= 59)
+    for i in np.flatnonzero(~in_range):
+        problems[int(i)].append(f"time {hour[i]}:{minute[i]}:{second[i]} is out of range")
+    for i in np.flatnonzero(in_range):
+        h, m, s = int(hour[i]), int(minute[i]), int(second[i])
+        if column["watch_time"][i] != watch_time(h, m, s):
+            problems[int(i)].append(f"watch_time {column['watch_time'][i]!r} does not match {h}:{m}:{s}")
+        if column["text"][i] != clock_time_text(h, m):
+            problems[int(i)].append(f"text {column['text'][i]!r} does not say {clock_time_text(h, m)!r}")
+        if column["answer"][i] != column["text"][i]:
+            problems[int(i)].append("answer differs from text")
+        if not column["question"][i].strip():
+            problems[int(i)].append("question is empty")
+    wanted = expected_angles(hour, minute, second)
+    for name, want in zip(("hour", "minute", "second"), wanted, strict=True):
+        have = column[f"{name}_angle"]
+        gap = np.abs((want - have + 180.0) % 360.0 - 180.0)
+        for i in np.flatnonzero(in_range & ~(np.isfinite(have) & (gap <= 0.01))):
+            problems[int(i)].append(f"{name}_angle {have[i]} does not show the time (expected {want[i]:.3f})")
+    for i in np.flatnonzero(in_range & ~column["shows_seconds"] & column["second_visible"]):
+        problems[int(i)].append("second_visible is true on a face without a second hand")
+    for i in np.flatnonzero(in_range & ((column["width"] <= 0) | (column["height"] <= 0))):
+        problems[int(i)].append("width and height must be positive")
+    return dict(problems)
+
+
+_CHECKED_COLUMNS = (
+    "hour",
+    "minute",
+    "second",
+    "watch_time",
+    "text",
+    "answer",
+    "question",
+    "hour_angle",
+    "minute_angle",
+    "second_angle",
+    "shows_seconds",
+    "second_visible",
+    "width",
+    "height",
+)

@@ -11,7 +11,7 @@ import skia
 from .bodies import BodySpec
 from .faces import FaceSpec
 from .fonts import font
-from .geometry import DIAL_SHAPES, Superellipse, regular_polygon
+from .geometry import DIAL_SHAPES, Superellipse, regular_polygon, ring
 from .paints import fill, linear, metal_linear, metal_sweep, radial, stroke
 from .palette import METALS, mix
 
@@ -105,11 +105,19 @@ def draw_case(canvas: skia.Canvas, face: FaceSpec) -> None:
         canvas.drawPath(path, stroke((0, 0, 0), width, alpha))
     if body.kind in ("wristwatch", "smartwatch"):
         _draw_crown(canvas, face, outline)
+    # Only the ring outside the dial shows (the bevel and the opaque dial cover the rest), and gradient fills
+    # cost per pixel, so the case metal is drawn as that ring.
+    visible = _visible_ring(path, body)
     if metal == "wood":
-        canvas.drawPath(path, metal_linear("wood", (-outline.a, -outline.b), (outline.a, outline.b)))
+        canvas.drawPath(visible, metal_linear("wood", (-outline.a, -outline.b), (outline.a, outline.b)))
     else:
-        canvas.drawPath(path, metal_sweep(metal, face.light_angle))
+        canvas.drawPath(visible, metal_sweep(metal, face.light_angle))
     _draw_bezel(canvas, face, outline)
+
+
+def _visible_ring(shape: skia.Path, body: BodySpec) -> skia.Path:
+    """`shape` without what the dial bevel and the dial cover (a margin under the bevel, so no seam shows)."""
+    return ring(shape, dial_outline(body).grown(1.5).path())
 
 
 def _draw_strap(canvas: skia.Canvas, face: FaceSpec) -> None:
@@ -266,9 +274,7 @@ def _draw_crown(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
 
 
 def _ring(outer: Superellipse, inner: Superellipse) -> skia.Path:
-    path = outer.path()
-    path = skia.Op(path, inner.path(), skia.PathOp.kDifference_PathOp)
-    return path
+    return ring(outer.path(), inner.path())
 
 
 def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> None:
@@ -317,7 +323,7 @@ def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
             p0, p1 = outline.point(3.0 * k, 0.5), outline.point(3.0 * k, 5)
             canvas.drawLine(*p0, *p1, stroke(dark, 1.2, 0.7))
     elif bezel == "stepped":
-        canvas.drawPath(outline.grown(-8).path(), metal_sweep(face.metal, face.light_angle + 90))
+        canvas.drawPath(_visible_ring(outline.grown(-8).path(), body), metal_sweep(face.metal, face.light_angle + 90))
     elif bezel == "gems":
         mid = dial.grown(BEZEL_MARGIN["gems"] / 2 + 1)
         for k in range(36):
@@ -331,10 +337,12 @@ def _draw_bezel(canvas: skia.Canvas, face: FaceSpec, outline: Superellipse) -> N
             canvas.drawCircle(x, y, 4.0, stroke(dark, 1.0))
             canvas.drawLine(x - 3, y - 1, x + 3, y + 1, stroke(dark, 1.2))
     elif bezel == "station":
-        canvas.drawPath(outline.grown(-BEZEL_MARGIN["station"] + 5).path(), metal_sweep("steel", face.light_angle))
-    # The bevel where the dial meets the case: dark on the far side, bright on the near side.
+        step = _visible_ring(outline.grown(-BEZEL_MARGIN["station"] + 5).path(), body)
+        canvas.drawPath(step, metal_sweep("steel", face.light_angle))
+    # The bevel where the dial meets the case: dark on the far side, bright on the near side. A ring: the dial
+    # covers its inside (it reaches one unit under the dial, behind the dial's antialiased edge).
     canvas.drawPath(
-        dial.grown(2.5).path(),
+        _ring(dial.grown(2.5), dial.grown(-1)),
         metal_linear(face.metal if bezel != "station" else "steel", (-dial.a, -dial.b), (dial.a, dial.b)),
     )
 

@@ -8,6 +8,7 @@ import skia
 from .draw_body import dial_outline
 from .faces import FaceSpec
 from .fonts import font
+from .geometry import ring
 from .paints import colour, fill, linear, metal_linear, radial, stroke
 from .palette import mix
 
@@ -31,10 +32,16 @@ def draw_dial(canvas: skia.Canvas, face: FaceSpec) -> None:
     if face.date_window != "none":
         _draw_date_window(canvas, face, outline)
     _draw_texts(canvas, face, outline)
-    # Inner shadow under the bezel makes the dial sit below the case.
-    for width, alpha in ((12.0, 0.08), (7.0, 0.1), (3.0, 0.14)):  # stacked strokes: a cheap soft edge
-        canvas.drawPath(path, stroke((0, 0, 0), width, alpha))
     canvas.restore()
+    # Inner shadow under the bezel makes the dial sit below the case: stacked rings inside the dial edge, a
+    # cheap soft edge (as rings, not strokes inside the clip: half of each stroke was clipped away, at a cost).
+    for depth, alpha in ((6.0, 0.08), (3.5, 0.1), (1.5, 0.14)):
+        canvas.drawPath(_inner_ring(outline, depth), fill((0, 0, 0), alpha))
+
+
+def _inner_ring(outline, depth: float) -> skia.Path:
+    """The band between the dial outline and the outline `depth` units inside it."""
+    return ring(outline.path(), outline.grown(-depth).path())
 
 
 def _draw_surface(canvas: skia.Canvas, face: FaceSpec, outline) -> None:

@@ -1,4 +1,4 @@
-"""Per-sample camera effects that cost little: sensor noise from a cached tile, and occasional blur."""
+"""Per-sample camera effects that cost little: sensor noise from a cached tile, occasional blur, exposure."""
 
 import numpy as np
 import skia
@@ -32,47 +32,27 @@ def draw_noise(canvas: skia.Canvas, tile: skia.Image, strength: float, rng: np.r
 
 
 def blur_surface(surface: skia.Surface, strength: str) -> None:
-    """'mild': a half-pixel bilinear shift (a 2x2 box blur); 'strong': down- and up-sampling by 2."""
-    size = surface.width()
-    snapshot = surface.makeImageSnapshot()
+    """'mild': a 2x2 box blur; 'strong': a 4x4 one. Each is a few half-transparent copies of the picture moved
+    by whole pixels (fast blits here, where a bilinear redraw costs 1.3 ms a pass)."""
+    shifts = [(1, 0), (0, 1)] if strength == "mild" else [(1, 0), (0, 1), (2, 0), (0, 2)]
     canvas = surface.getCanvas()
-    linear = skia.SamplingOptions(skia.FilterMode.kLinear)
-    if strength == "mild":
-        canvas.drawImage(snapshot, 0.5, 0.5, linear)
-        return
-    small = skia.Surface.MakeRaster(skia.ImageInfo.MakeN32Premul(size // 2, size // 2))
-    small.getCanvas().drawImageRect(snapshot, skia.Rect(0, 0, size // 2, size // 2), linear)
-    canvas.drawImageRect(small.makeImageSnapshot(), skia.Rect(0, 0, size, size), linear)
+    half = skia.Paint()
+    half.setAlphaf(0.5)  # an opaque picture over itself at half alpha: the mean of the two
+    for dx, dy in shifts:
+        canvas.drawImage(surface.makeImageSnapshot(), dx, dy, skia.SamplingOptions(), half)
 
 
-def jitter_exposure(surface: skia.Surface, rng: np.random.Generator) -> None:
-    """Per-sample brightness, contrast and white balance, so the samples of one face differ in light too."""
+def exposure_table(rng: np.random.Generator) -> list[int]:
+    """Per-sample brightness, contrast and white balance, so the samples of one face differ in light too.
+
+    Each channel maps through its own affine curve, so the change is a 768-entry lookup table applied to the
+    finished pixels as they are encoded (Pillow's `point`): a quarter of the cost of a skia colour matrix here.
+    """
     gain = float(rng.uniform(0.85, 1.15))
     contrast = float(rng.uniform(0.88, 1.12))
     warmth = float(rng.uniform(-0.06, 0.06))
     scale = gain * contrast
-    offset = 0.5 * (1.0 - contrast)  # skia's colour-matrix offsets are in 0-1 units
-    matrix = [
-        scale * (1 + warmth),
-        0,
-        0,
-        0,
-        offset,
-        0,
-        scale,
-        0,
-        0,
-        offset,
-        0,
-        0,
-        scale * (1 - warmth),
-        0,
-        offset,
-        0,
-        0,
-        0,
-        1,
-        0,
-    ]
-    paint = skia.Paint(ColorFilter=skia.ColorFilters.Matrix(matrix), BlendMode=skia.BlendMode.kSrc)
-    surface.getCanvas().drawImage(surface.makeImageSnapshot(), 0, 0, skia.SamplingOptions(), paint)
+    offset = 127.5 * (1.0 - contrast)
+    levels = np.arange(256, dtype=np.float64)
+    table = [np.clip(np.rint(levels * scale * tint + offset), 0, 255) for tint in (1 + warmth, 1.0, 1 - warmth)]
+    return np.concatenate(table).astype(np.uint8).tolist()

@@ -1,4 +1,9 @@
-"""Typefaces from the Debian font packages, with skia's default face when a file is missing."""
+"""Typefaces from the Debian font packages, loaded without fontconfig.
+
+skia's default font manager is fontconfig, and the copy bundled with skia-python is older than the system's
+configuration: creating it prints "Fontconfig warning: ... unknown element" at the start of every run. The
+faces here are named files, so an empty font manager loads them directly and fontconfig is never started.
+"""
 
 import functools
 import os
@@ -19,15 +24,21 @@ FONT_FILES = {
 
 
 @functools.cache
+def _file_font_manager() -> skia.FontMgr:
+    return skia.FontMgr.New_Custom_Empty()
+
+
+@functools.cache
 def typeface(name: str) -> skia.Typeface:
     for file_name in FONT_FILES[name]:
         for folder in _FONT_DIRS:
             path = os.path.join(folder, file_name)
             if os.path.exists(path):
-                face = skia.Typeface.MakeFromFile(path)
+                face = _file_font_manager().makeFromFile(path)
                 if face is not None:
                     return face
-    return skia.Typeface("sans-serif")  # fontconfig picks whatever sans face is installed
+    # Only without the Debian font packages: fontconfig picks whatever sans face is installed (and may warn).
+    return skia.Typeface("sans-serif")
 
 
 def font(name: str, size: float) -> skia.Font:

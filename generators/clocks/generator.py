@@ -10,16 +10,18 @@ from .config import ClockConfig
 from .draw_body import body_extent, case_path, draw_body_back, draw_case
 from .draw_dial import draw_dial
 from .draw_scene import draw_background
-from .effects import blur_surface, draw_noise, jitter_exposure, make_noise_tile
+from .effects import blur_surface, draw_noise, exposure_table, make_noise_tile
 from .encode import Encoder
 from .faces import FaceSpec, sample_face
 from .geometry import camera_matrix
 from .glass import draw_crystal, draw_distractor_lines, draw_vignette, make_vignette
 from .hands import Hand, HandSet, build_hands, shadow_offset
 from .randomness import FACE_STREAM, SAMPLE_STREAM, chance, stream
+from .shadows import draw_drop_shadow
+from .stages import StageTimes, no_lap
 from .timing import sample_time
 
-GENERATOR_VERSION = "clocks-1.1"  # bump whenever the same (seed, index, config) would draw a different image
+GENERATOR_VERSION = "clocks-1.2"  # bump whenever the same (seed, index, config) would draw a different image
 
 
 @dataclass
@@ -54,8 +56,7 @@ class FaceLayers:
     under: skia.Image  # background, body and dial
     over: skia.Image | None  # glass reflections, distractor lines, vignette
     matrix: skia.Matrix  # dial units -> pixels
-    hands: HandSet
-    shadow_paint: skia.Paint | None
+    hands: HandSet  # with their shadows' layers when effects are on
     shadow_offset: tuple[float, float]
 
 
@@ -76,6 +77,7 @@ class ClockGenerator:
         self.config = config
         self.face_renders = 0  # faces drawn from scratch, for cache statistics
         self.face_cache_hits = 0
+        self.stage_times: StageTimes | None = None  # set one to profile where each sample's time goes
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -92,7 +94,7 @@ class ClockGenerator:
 
     def __getstate__(self) -> dict:
         # Skia objects cannot be pickled; a copy rebuilds its caches on first use.
-        return {"config": self.config, "face_renders": 0, "face_cache_hits": 0}
+        return {"config": self.config, "face_renders": 0, "face_cache_hits": 0, "stage_times": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -108,14 +110,20 @@ class ClockGenerator:
     def face_spec(self, seed: int, face_index: int) -> FaceSpec:
         return sample_face(stream(seed, FACE_STREAM, face_index), self.config)
 
+    def _lap(self):
+        return self.stage_times.lap if self.stage_times is not None else no_lap
+
     def face_layers(self, seed: int, face_index: int) -> FaceLayers:
         key = (seed, face_index, self.config.image_size)
         layers = self._faces.get(key)
         if layers is not None:
             self._faces.move_to_end(key)
             self.face_cache_hits += 1
+            self._lap()("face cache hit")
             return layers
-        layers = self.render_face(self.face_spec(seed, face_index))
+        spec = self.face_spec(seed, face_index)
+        self._lap()("face miss: choices (FaceSpec)")
+        layers = self.render_face(spec)
         self.face_renders += 1
         self._faces[key] = layers
         if len(self._faces) > self.config.face_cache_size:
@@ -128,46 +136,44 @@ class ClockGenerator:
     def render_face(self, spec: FaceSpec) -> FaceLayers:
         """Draw a face's static layers: everything under the hands, and everything above them."""
         size = self.config.image_size
+        lap = self._lap()
         matrix = camera_matrix(spec.camera, size, body_extent(spec.body))
         surface = _new_surface(size)
         effects = self._effects_on()
-        self._draw_under_layer(surface.getCanvas(), spec, matrix, effects)
+        self._draw_under_layer(surface.getCanvas(), spec, matrix, effects, lap)
         under = surface.makeImageSnapshot().makeRasterImage()
-        over, shadow_paint = None, None
+        over = None
         if effects:
             self._draw_over_layer(surface.getCanvas(), spec, matrix)
             over = surface.makeImageSnapshot().makeRasterImage()
-            shadow_paint = skia.Paint(
-                AntiAlias=True,
-                Color=skia.ColorSetARGB(int(255 * spec.shadow_strength), 0, 0, 0),
-                MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, 1.3),
-            )
-        hands = build_hands(spec, self.config.debug_hand_colours)
-        return FaceLayers(spec, under, over, matrix, hands, shadow_paint, shadow_offset(spec))
+        lap("face miss: glass, lines, vignette (over-layer)")
+        hands = build_hands(spec, self.config.debug_hand_colours, spec.shadow_strength if effects else 0.0)
+        lap("face miss: hand paths and their shadows")
+        return FaceLayers(spec, under, over, matrix, hands, shadow_offset(spec))
 
-    def _draw_under_layer(self, canvas: skia.Canvas, spec: FaceSpec, matrix: skia.Matrix, effects: bool) -> None:
+    def _draw_under_layer(
+        self, canvas: skia.Canvas, spec: FaceSpec, matrix: skia.Matrix, effects: bool, lap=no_lap
+    ) -> None:
         if self.config.debug_hand_colours:
             canvas.clear(skia.ColorSetRGB(128, 128, 128))  # no background colour can be mistaken for a hand
         else:
             draw_background(canvas, spec, self.config.image_size)
+        lap("face miss: background")
+        if effects:
+            # The watch's own soft shadow on whatever it lies on, cast away from the light.
+            dx, dy = shadow_offset(spec)
+            cast = skia.Matrix.Concat(matrix, skia.Matrix.Translate(dx * 3, dy * 3))
+            draw_drop_shadow(canvas, self.config.image_size, case_path(spec.body), cast, 6.0, 110 / 255)
+        lap("face miss: watch shadow")
         canvas.save()
         canvas.concat(matrix)
-        if effects:
-            # The watch's own soft shadow on whatever it lies on.
-            dx, dy = shadow_offset(spec)
-            canvas.save()
-            canvas.translate(dx * 3, dy * 3)
-            shadow = skia.Paint(
-                AntiAlias=True,
-                Color=skia.ColorSetARGB(110, 0, 0, 0),
-                MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, 6.0),
-            )
-            canvas.drawPath(case_path(spec.body), shadow)
-            canvas.restore()
         draw_body_back(canvas, spec)
+        lap("face miss: strap, lugs, holder")
         draw_case(canvas, spec)
+        lap("face miss: case and bezel")
         draw_dial(canvas, spec)
         canvas.restore()
+        lap("face miss: dial")
 
     def _draw_over_layer(self, canvas: skia.Canvas, spec: FaceSpec, matrix: skia.Matrix) -> None:
         canvas.clear(skia.ColorTRANSPARENT)
@@ -178,23 +184,29 @@ class ClockGenerator:
         draw_distractor_lines(canvas, spec, self.config.image_size)
         draw_vignette(canvas, spec, self._vignette_image())
 
-    def _draw_hand(self, canvas: skia.Canvas, layers: FaceLayers, hand: Hand, angle: float) -> None:
-        if layers.shadow_paint is not None:
+    def _draw_hand(self, canvas: skia.Canvas, layers: FaceLayers, hand: Hand, angle: float, lap=no_lap) -> None:
+        if hand.shadow:
             canvas.save()
             canvas.translate(*layers.shadow_offset)
             canvas.rotate(angle)
-            canvas.drawPath(hand.silhouette, layers.shadow_paint)
+            for path, paint in hand.shadow:
+                canvas.drawPath(path, paint)
             canvas.restore()
+            lap("hand shadows")
         canvas.save()
         canvas.rotate(angle)
         for path, paint in hand.layers:
             canvas.drawPath(path, paint)
         canvas.restore()
+        lap("hands")
 
     def generate(self, seed: int, index: int) -> ClockSample:
         if not isinstance(seed, int | np.integer) or not isinstance(index, int | np.integer) or seed < 0 or index < 0:
             raise ValueError(f"seed and index must be non-negative integers, got seed={seed!r} index={index!r}")
         seed, index = int(seed), int(index)  # numpy integers from a pipeline become plain ints in the labels
+        if self.stage_times is not None:
+            self.stage_times.start()
+        lap = self._lap()
         config = self.config
         size = config.image_size
         face_index = self.face_index(index)
@@ -207,42 +219,52 @@ class ClockGenerator:
             self._surface = _new_surface(size)
             self._noise = make_noise_tile(size)
             self._encoder = Encoder(size, config.image_format, config.jpeg_quality, config.png_compress_level)
+        lap("time label and random streams")
         canvas = self._surface.getCanvas()
         canvas.drawImage(layers.under, 0, 0, skia.SamplingOptions(), COPY)
+        lap("under-layer copy")
         canvas.save()
         canvas.concat(layers.matrix)
         hands = layers.hands
         alarm_angle = float(rng.uniform(0, 360))
         if hands.alarm is not None:
-            self._draw_hand(canvas, layers, hands.alarm, alarm_angle)
-        self._draw_hand(canvas, layers, hands.hour, time.hour_angle)
-        self._draw_hand(canvas, layers, hands.minute, time.minute_angle)
+            self._draw_hand(canvas, layers, hands.alarm, alarm_angle, lap)
+        self._draw_hand(canvas, layers, hands.hour, time.hour_angle, lap)
+        self._draw_hand(canvas, layers, hands.minute, time.minute_angle, lap)
         if hands.second is not None:
-            self._draw_hand(canvas, layers, hands.second, time.second_angle)
+            self._draw_hand(canvas, layers, hands.second, time.second_angle, lap)
         for path, paint in hands.cap:
             canvas.drawPath(path, paint)
         canvas.restore()
+        lap("hands")
         if layers.over is not None:
             canvas.drawImage(layers.over, 0, 0)
+        lap("over-layer blend (glass, vignette)")
 
         blur, noise, exposure = "none", "none", "none"
+        table = None
         if self._effects_on():
             if chance(rng, config.exposure_jitter_probability):
-                jitter_exposure(self._surface, rng)
+                table = exposure_table(rng)  # applied to the finished pixels as they are encoded
                 exposure = "jittered"
             draw_noise(canvas, self._noise, spec.noise_strength, rng)
             noise = "none" if spec.noise_strength <= 0 else "light" if spec.noise_strength < 0.045 else "heavy"
+            lap("noise")
             if chance(rng, config.blur_probability):
                 blur = "strong" if chance(rng, 0.35) else "mild"
                 blur_surface(self._surface, blur)
-        image_bytes = self._encoder.encode(self._surface)
+                lap("blur")
+        image = self._encoder.image(self._surface, table)
+        lap("read pixels (and exposure table)" if table is not None else "read pixels")
+        image_bytes = self._encoder.encode_image(image)
+        lap(f"{config.image_format.upper()} encode")
 
         features = dict(spec.features)
         features["blur"] = blur
         features["noise"] = noise
         features["exposure"] = exposure
         shows_seconds = hands.second is not None
-        return ClockSample(
+        sample = ClockSample(
             image_bytes=image_bytes,
             image_format=config.image_format,
             width=size,
@@ -264,3 +286,5 @@ class ClockGenerator:
             second_angle=time.second_angle,
             features=features,
         )
+        lap("sample fields")
+        return sample

@@ -67,6 +67,14 @@ def polygon(points: list[tuple[float, float]]) -> skia.Path:
     return path
 
 
+def ring(outer: skia.Path, inner: skia.Path) -> skia.Path:
+    """The band between two nested outlines, by the even-odd rule (path ops on 144-point outlines cost ms)."""
+    band = skia.Path(outer)
+    band.addPath(inner)
+    band.setFillType(skia.PathFillType.kEvenOdd)
+    return band
+
+
 def regular_polygon(sides: int, radius: float, rotation_deg: float = 0.0) -> skia.Path:
     points = []
     for i in range(sides):

@@ -1,10 +1,11 @@
 """Hand shapes, built once per face as skia paths pointing at 12, then rotated per sample.
 
-A hand is a short list of (path, paint) layers; its first path is also its shadow's silhouette.
+A hand is a short list of (path, paint) layers, and the layers of its soft shadow (see shadows.py).
 """
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import skia
 
@@ -12,15 +13,19 @@ from .draw_body import dial_outline
 from .faces import FaceSpec
 from .paints import colour, fill, stroke
 from .palette import LUME, METALS, mix
+from .shadows import soft_shadow
 
 RGB = tuple[int, int, int]
 DEBUG_COLOURS = {"hour": (255, 0, 0), "minute": (0, 255, 0), "second": (0, 0, 255)}
+# Hands float just above the dial: a shadow about as soft as a blur of sigma 1.3 dial units.
+HAND_SHADOW_SPREAD, HAND_SHADOW_STEPS = 2.0, 3
 
 
 @dataclass
 class Hand:
     layers: list[tuple[skia.Path, skia.Paint]]
     silhouette: skia.Path
+    shadow: list[tuple[skia.Path, skia.Paint]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,8 +53,11 @@ def _union(*paths: skia.Path) -> skia.Path:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def hand_outline(style: str, length: float, width: float) -> tuple[skia.Path, skia.Path | None]:
-    """The hand's outline pointing up (-y), and an optional inner path (lume plot or skeleton hole)."""
+    """The hand's outline pointing up (-y), and an optional inner path (lume plot or skeleton hole).
+
+    Cached (faces repeat styles and dial sizes, and the path ops cost up to a millisecond): never mutate them."""
     L, w = length, width
     tail = 0.14 * L
     if style == "baton":
@@ -160,8 +168,8 @@ def _main_hand(face: FaceSpec, style: str, length: float, width: float, debug_rg
     return Hand(layers, outline)
 
 
-def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
-    style = face.second_hand_style
+@functools.lru_cache(maxsize=256)
+def _second_outline(style: str, length: float) -> skia.Path:
     parts = [skia.Path().addRect(skia.Rect(-0.8, -length, 0.8, 0.25 * length))]
     if style == "lollipop":
         parts.append(skia.Path().addCircle(0, -0.78 * length, 3.6))
@@ -169,20 +177,30 @@ def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
         parts.append(_poly([(-3.2, -0.86 * length), (0, -length - 2), (3.2, -0.86 * length)]))
     elif style == "counterweight":
         parts.append(skia.Path().addCircle(0, 0.2 * length, 4.2))
-    outline = _union(*parts)
+    return _union(*parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _alarm_outline(length: float) -> skia.Path:
+    return _union(
+        skia.Path().addRect(skia.Rect(-1.2, -0.8 * length, 1.2, 0.1 * length)),
+        _poly([(-4.5, -0.78 * length), (0, -length), (4.5, -0.78 * length)]),
+    )
+
+
+def _second_hand(face: FaceSpec, length: float, debug_rgb: RGB | None) -> Hand:
+    outline = _second_outline(face.second_hand_style, length)
     rgb = debug_rgb if debug_rgb is not None else face.second_colour
     return Hand([(outline, fill(rgb, antialias=debug_rgb is None))], outline)
 
 
 def _alarm_hand(face: FaceSpec, length: float) -> Hand:
-    outline = _union(
-        skia.Path().addRect(skia.Rect(-1.2, -0.8 * length, 1.2, 0.1 * length)),
-        _poly([(-4.5, -0.78 * length), (0, -length), (4.5, -0.78 * length)]),
-    )
+    outline = _alarm_outline(length)
     return Hand([(outline, fill(face.alarm_colour))], outline)
 
 
-def build_hands(face: FaceSpec, debug_colours: bool) -> HandSet:
+def build_hands(face: FaceSpec, debug_colours: bool, shadow_alpha: float = 0.0) -> HandSet:
+    """The face's hands pointing at 12; with `shadow_alpha` > 0 each also gets its soft shadow's layers."""
     radius = dial_outline(face.body).short_radius
     hour_width = 9.0 if face.hand_style not in ("pencil", "alpha") else 7.5
     minute_length = 0.84 * radius
@@ -209,6 +227,10 @@ def build_hands(face: FaceSpec, debug_colours: bool) -> HandSet:
             (skia.Path().addCircle(0, 0, 2.6), fill(mix(cap_rgb, (255, 255, 255), 0.2))),
         ]
     )
+    if shadow_alpha > 0:
+        for hand in (hour, minute, second, alarm):
+            if hand is not None:
+                hand.shadow = soft_shadow(hand.silhouette, HAND_SHADOW_SPREAD, HAND_SHADOW_STEPS, shadow_alpha)
     return HandSet(hour, minute, second, alarm, cap)
 
 

@@ -4,12 +4,12 @@ Rows inside a shard are sorted by `example_id`, and a shard is written to a temp
 so a shard file that exists is complete and identical on every rerun with the same arguments.
 """
 
-import io
+import contextlib
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,12 +55,14 @@ def plan_shards(
     rows_per_shard: int,
     num_shards: int | None = None,
     min_shards: int = 1,
+    align: int = 1,
 ) -> list[ShardTask]:
     """Cut each split's index range into shards of near-equal size.
 
     `num_shards` fixes the count for the largest split (smaller splits get proportionally fewer, at least 1);
     otherwise the count follows `rows_per_shard`, with at least `min_shards` for the largest split so every
-    worker has work.
+    worker has work. With `align`, cuts inside a split fall on multiples of it where the shards are long enough
+    (Clocks: a watch face's run of indices then stays in one shard, rendered once).
     """
     largest = max((stop - start for start, stop in ranges.values()), default=0)
     tasks = []
@@ -72,10 +74,11 @@ def plan_shards(
             n = max(1, min(rows, round(num_shards * rows / largest)))
         else:
             n = shard_count(rows, rows_per_shard, min_shards if rows == largest else 1)
+        cuts = [start + rows * i // n for i in range(n + 1)]
+        if align > 1 and rows // n >= 2 * align:
+            cuts = [start] + [round(cut / align) * align for cut in cuts[1:-1]] + [stop]
         for i in range(n):
-            lo = start + rows * i // n
-            hi = start + rows * (i + 1) // n
-            tasks.append(ShardTask(split, i, n, lo, hi))
+            tasks.append(ShardTask(split, i, n, cuts[i], cuts[i + 1]))
     return tasks
 
 
@@ -86,29 +89,66 @@ def rows_to_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table
 
 
 def write_table(table: pa.Table, path: str) -> int:
-    """Write `table` as a zstd Parquet file at `path` (local or any Beam filesystem), atomically; bytes written."""
-    buffer = io.BytesIO()
-    pq.write_table(
-        table,
-        buffer,
-        compression="zstd",
-        row_group_size=ROW_GROUP_ROWS,
-        # Encoded images don't compress; statistics on binary columns would only bloat the footer.
-        write_statistics=[f.name for f in table.schema if not _has_binary(f.type)],
-    )
-    return write_bytes_atomically(path, buffer.getvalue())
+    """Write `table` as a Parquet file at `path` (local or any Beam filesystem), atomically; bytes written.
+
+    Columns are zstd-compressed and dictionary-encoded, except binary ones (encoded images): they neither
+    compress (zstd gains ~5% on JPEG at 2.5x the write time) nor repeat, and their statistics would only bloat
+    the footer.
+    """
+    leaves = _leaf_paths(table.schema)
+    binary = {leaf for leaf, dtype in leaves if _has_binary(dtype)}
+    with _atomic_create(path) as handle:  # straight into the file: each in-memory copy of a shard costs page faults
+        pq.write_table(
+            table,
+            handle,
+            compression={leaf: "none" if leaf in binary else "zstd" for leaf, _ in leaves},
+            use_dictionary=[leaf for leaf, _ in leaves if leaf not in binary],
+            row_group_size=ROW_GROUP_ROWS,
+            write_statistics=[f.name for f in table.schema if not _has_binary(f.type)],
+        )
+        return handle.tell()
+
+
+def _leaf_paths(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
+    """Parquet's dotted path of every leaf column (struct fields, list elements) and its Arrow type."""
+    leaves: list[tuple[str, pa.DataType]] = []
+
+    def walk(prefix: str, dtype: pa.DataType) -> None:
+        if pa.types.is_struct(dtype):
+            for i in range(dtype.num_fields):
+                walk(f"{prefix}.{dtype.field(i).name}", dtype.field(i).type)
+        elif pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+            walk(f"{prefix}.list.element", dtype.value_type)
+        else:
+            leaves.append((prefix, dtype))
+
+    for field in schema:
+        walk(field.name, field.type)
+    return leaves
 
 
 def write_bytes_atomically(path: str, data: bytes) -> int:
     """Write to a temporary sibling, then rename, so readers never see a partial file."""
+    with _atomic_create(path) as handle:
+        handle.write(data)
+    return len(data)
+
+
+@contextlib.contextmanager
+def _atomic_create(path: str) -> Iterator[BinaryIO]:
+    """A handle on a temporary sibling of `path`, renamed to `path` once closed without an error."""
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
     ensure_dir(_parent(path))
-    with FileSystems.create(tmp) as handle:
-        handle.write(data)
+    try:
+        with FileSystems.create(tmp) as handle:
+            yield handle
+    except BaseException:
+        if FileSystems.exists(tmp):
+            FileSystems.delete([tmp])
+        raise
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
-    return len(data)
 
 
 def ensure_dir(path: str) -> None:

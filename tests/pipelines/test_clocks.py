@@ -181,3 +181,13 @@ def test_dataflow_job_graph_builds_offline(capsys):
     ]  # fmt: skip
     assert beam_runner.main(argv) == 0
     assert "dry run" in capsys.readouterr().out
+
+
+def test_a_run_prints_no_fontconfig_warnings(tmp_path):
+    """skia's bundled fontconfig warns about the system's newer config; the generator never starts it."""
+    command = [sys.executable, "beam_runner.py", "clocks", "--output", str(tmp_path), *SMALL]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    output = run.stdout + run.stderr
+    assert "clocks: done" in output
+    assert "Fontconfig" not in output

@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image
 
 from generators.clocks import BODIES, BODY_NAMES, ClockConfig, ClockGenerator, ClockSample
+from generators.clocks.stages import StageTimes
 
 
 def _decode(sample: ClockSample) -> Image.Image:
@@ -99,3 +100,14 @@ def test_effects_can_be_switched_off():
     assert sample.features["perspective"] == "none"
     assert sample.features["blur"] == "none"
     assert np.asarray(_decode(sample)).shape == (128, 128, 3)
+
+
+def test_the_stage_stopwatch_changes_nothing_but_counts_every_stage():
+    config = ClockConfig(image_size=160)
+    plain = [ClockGenerator(config).generate(5, i) for i in range(0, 40, 3)]
+    timed = ClockGenerator(config)
+    timed.stage_times = StageTimes()
+    assert [timed.generate(5, i) for i in range(0, 40, 3)] == plain
+    stages = set(timed.stage_times.seconds)
+    assert {"face cache hit", "face miss: dial", "hands", "JPEG encode", "under-layer copy"} <= stages
+    assert timed.stage_times.calls["JPEG encode"] == len(plain)
