@@ -23,6 +23,7 @@ class DetectorConfig:
     score_floor: float = 0.05
     iou: float = 0.7
     batch_size: int = 8
+    cpu_threads: int = 0  # torch threads on the CPU per process (0: torch's default); decides speed, never output
 
     def validate(self) -> list[str]:
         problems = []
@@ -34,10 +35,12 @@ class DetectorConfig:
             problems.append("detector NMS IoU must be in (0, 1]")
         if self.batch_size < 1:
             problems.append("detector batch size must be at least 1")
+        if self.cpu_threads < 0:
+            problems.append("detector CPU threads must be 0 (default) or more")
         return problems
 
     def make(self) -> YoloDetector:
-        return YoloDetector(self.weights, self.device, self.imgsz, self.score_floor, self.iou)
+        return YoloDetector(self.weights, self.device, self.imgsz, self.score_floor, self.iou, self.cpu_threads)
 
 
 @dataclass

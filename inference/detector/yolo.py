@@ -90,6 +90,7 @@ class YoloDetector:
         imgsz: int = 480,
         score_floor: float = 0.05,
         iou: float = 0.7,
+        cpu_threads: int = 0,
     ) -> None:
         if imgsz % STRIDE:
             raise ValueError(f"imgsz must be a multiple of {STRIDE}, got {imgsz}")
@@ -98,6 +99,7 @@ class YoloDetector:
         self.imgsz = imgsz
         self.score_floor = score_floor  # the model's own cut; the strict threshold is applied later
         self.iou = iou
+        self.cpu_threads = cpu_threads
         self.spec: WeightsSpec | None = None
         self.model: Any = None
         self.names: dict[int, str] = {}
@@ -120,6 +122,11 @@ class YoloDetector:
 
         self.spec = resolve_weights(self.weights)
         self.resolved_device = resolve_device(self.device)
+        if self.resolved_device == "cpu" and self.cpu_threads:
+            import torch
+
+            # Local workers share the cores: more threads than a worker's share only adds contention.
+            torch.set_num_threads(self.cpu_threads)
         self.model = YOLO(self.spec.source, task="detect")
         self.model.to(self.resolved_device)
         self.names = dict(self.model.names)

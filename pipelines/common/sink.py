@@ -10,7 +10,6 @@ row count (a side input), so reruns put the same rows in the same shards, sorted
 and each dead-letter file gets a stats file under `_shards/`, as in the generated-subset pattern.
 """
 
-import hashlib
 import json
 import math
 from collections import Counter
@@ -20,15 +19,12 @@ from typing import Any
 import apache_beam as beam
 import pyarrow as pa
 
+from pipelines.common.input_plan import stable_bucket
 from pipelines.common.rejects import Rejected, rejected, to_jsonl
 from pipelines.common.shards import rows_to_table, shard_name, write_bytes_atomically, write_table
 from pipelines.common.staging import join
 
 REJECT_BUCKETS = 8  # dead-letter files per stage: enough to write them in parallel, few enough to browse
-
-
-def stable_bucket(key: str, buckets: int) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % buckets
 
 
 def shards_for(rows: int, rows_per_shard: int, num_shards: int | None) -> int:
@@ -142,15 +138,3 @@ class WriteRowsAndRejects(beam.PTransform):
             | "WriteRejects" >> beam.ParDo(_WriteRejects(self.staging_dir))
         )
         return (shards, dead) | "Stats" >> beam.Flatten()
-
-
-def write_subset_rows(subset: Any, ctx: Any) -> WriteRowsAndRejects:
-    """The sink for a subset's streamed rows: its schema and checks, its staging folder, the run's shard options."""
-    return WriteRowsAndRejects(
-        subset.name,
-        subset.schema.SCHEMA,
-        subset.schema.validate,
-        ctx.staging.dir,
-        rows_per_shard=ctx.args.rows_per_shard,
-        num_shards=ctx.args.num_shards,
-    )

@@ -106,7 +106,8 @@ class Count(RecordSubset):
             "inputs": list(options.inputs),
             "detector": options.detector_id,
             "count": vars(options.count),
-            "detector_config": vars(options.detector),
+            # Threads follow --workers and change speed only: a rerun with other --workers resumes this run.
+            "detector_config": {k: v for k, v in vars(options.detector).items() if k != "cpu_threads"},
             "decode": vars(options.decode),
             "verified": options.verified_sha256,  # the verdicts' content: new verdicts make a new dataset
         }

@@ -15,6 +15,7 @@ from media import DecodeConfig, FetchConfig
 from media.samples import bundled_images_dir
 from pipelines.common.export_source import export_paths
 from pipelines.common.media_loader import add_image_limit_arguments
+from pipelines.common.options import threads_per_worker
 from pipelines.common.record_flow import CommonOptions
 from pipelines.common.resources import add_accelerator_arguments, hints_for
 from pipelines.common.shards import read_bytes
@@ -107,6 +108,7 @@ def parse_count_options(args: argparse.Namespace, code_version: str) -> tuple[Co
         imgsz=args.detector_imgsz if args.detector_imgsz is not None else defaults["imgsz"],
         score_floor=max(0.01, count.min_score - count.ambiguity_margin),
         batch_size=args.batch_size,
+        cpu_threads=threads_per_worker(0, args.workers),
     )
     fetch = FetchConfig(
         timeout_s=args.download_timeout,
