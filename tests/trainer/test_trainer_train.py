@@ -4,6 +4,7 @@ import shutil
 import pytest
 from safetensors.torch import load_file
 
+from trainer.progress import Progress
 from trainer.train import LRSchedule, latest_checkpoint, main
 
 
@@ -61,12 +62,30 @@ def test_resume_is_exact(config_file, clock_shards, tmp_path):
     assert la[3:] == lb
 
 
-def test_time_budget_stops_at_a_log_step(config_file, clock_shards, tmp_path):
-    out = tmp_path / "timed"
-    run(config_file, clock_shards, out, "--steps", "1000", "--max-minutes", "0.0001", "--log-every", "2")
-    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+def test_time_limit_stops_early_but_never_changes_a_step(config_file, clock_shards, tmp_path):
+    timed, untimed = tmp_path / "timed", tmp_path / "untimed"
+    run(config_file, clock_shards, timed, "--steps", "40", "--max-minutes", "0.0001", "--log-every", "2")
+    run(config_file, clock_shards, untimed, "--steps", "40", "--log-every", "2", "--save-every", "2")
+    rows = [json.loads(x) for x in (timed / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [2]
-    assert latest_checkpoint(out).name == "step_0000002" and (out / "final").exists()
+    assert latest_checkpoint(timed).name == "step_0000002" and (timed / "final").exists()
+    # The LR schedule follows --steps, not the clock: step 2 is the same step in both runs.
+    same = json.loads((untimed / "metrics.jsonl").read_text().splitlines()[0])
+    assert (rows[0]["lr"], rows[0]["loss"]) == (same["lr"], same["loss"])
+    a = load_file(timed / "checkpoints" / "step_0000002" / "model" / "model.safetensors")
+    b = load_file(untimed / "checkpoints" / "step_0000002" / "model" / "model.safetensors")
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_progress_writes_plain_lines_to_a_log_file(tmp_path):
+    with open(tmp_path / "log.txt", "w") as log:
+        progress = Progress(total=20, every_s=0.0, stream=log)
+        for step in (5, 10, 20):
+            progress.update(step, {"loss": 0.5, "lr": 1e-3, "samples_per_s": 12.0})
+        progress.close()
+    text = (tmp_path / "log.txt").read_text()
+    assert "\r" not in text and text.count("\n") == 3
+    assert text.splitlines()[-1].startswith("step 20/20 loss 0.5000 lr 1.00e-03 12.0 samples/s")
 
 
 def test_ddp_two_processes(config_file, clock_shards, tmp_path):
