@@ -133,7 +133,8 @@ class TrainConfig:
     data: list[str] = field(default_factory=list)  # PATH_OR_GLOB or PATH_OR_GLOB=RATE
     out: str = "runs/train"
     steps: int = 1000
-    # Stop early when the wall-clock budget is spent. Only ends the run: the LR schedule follows `steps`.
+    # Stop early when the time budget is spent: on CPU the training process's CPU time, on GPU the wall-clock
+    # (train.budget_clock). Only ends the run: the LR schedule follows `steps`.
     max_minutes: float | None = None
     batch_size: int = 8  # per device, per micro-batch
     grad_accum: int = 1

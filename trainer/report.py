@@ -112,10 +112,16 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def write_report(
-    out: Path, metrics: dict, samples: dict, info: dict, plans: list, checks: list[dict], metrics_path: Path
+    out: Path,
+    metrics: dict,
+    samples: dict,
+    info: dict,
+    plans: list,
+    checks: list[dict],
+    metrics_path: Path,
+    chance_factor: float = 3.0,
 ) -> tuple[Path, bool]:
-    from trainer.verify import CHANCE_FACTOR
-
+    """report.md in `out`, with its plots; returns its path and whether every check passed."""
     judged = [p for p in plans if p.judged]
     ok = bool(judged) and all(c["passed"] for c in checks)
     threads = f", {info['threads']} training thread(s)" if info.get("threads") else ""
@@ -125,8 +131,9 @@ def write_report(
         "",
         f"- data: `{info['data']}`",
         f"- config: `{info['config']}`",
-        f"- trained {info['steps']} of {info['planned_steps']} steps x batch {info['batch_size']}{stop} in "
-        f"{info['train_minutes']:.1f} min (limit {info['max_minutes']}) on {info['device']}{threads}",
+        f"- trained {info['steps']} of {info['planned_steps']} steps x batch {info['batch_size']}{stop} on "
+        f"{info['device']}{threads}: {info['budget_minutes']:.1f} min of {info['budget_clock']} (limit "
+        f"{info['max_minutes']}), {info['train_minutes']:.1f} min wall-clock",
         "- machine load (1/5/15 min) before training: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
             *info["load_before"], *info["load_after"]
         ),
@@ -162,7 +169,7 @@ def write_report(
         lines.append("")
     plots = (
         (plot_losses(metrics_path, metrics, out / "loss.png"), "Training loss"),
-        (plot_headline(metrics, CHANCE_FACTOR, out / "headline.png"), "Headline metric vs chance and target"),
+        (plot_headline(metrics, chance_factor, out / "headline.png"), "Headline metric vs chance and target"),
         (plot_ablation(metrics, out / "ablation.png"), "Vision ablation"),
     )
     for name, title in plots:

@@ -136,9 +136,16 @@ def save_checkpoint(
     return final
 
 
+def budget_clock(device: torch.device) -> float:
+    """Seconds on the clock `max_minutes` counts: on CPU the training process's own CPU time (on a shared
+    machine the neighbours set the wall-clock, not what the run computes, so the same command stops at the same
+    step however busy the machine is); on GPU the wall-clock."""
+    return time.process_time() if device.type == "cpu" else time.time()
+
+
 def _out_of_time(cfg: TrainConfig, t_start: float, device: torch.device, world: int) -> bool:
-    """Has the wall-clock budget run out? Agreed by all ranks, so they stop at the same step."""
-    over = cfg.max_minutes is not None and time.time() - t_start >= cfg.max_minutes * 60
+    """Has the time budget run out? Agreed by all ranks, so they stop at the same step."""
+    over = cfg.max_minutes is not None and budget_clock(device) - t_start >= cfg.max_minutes * 60
     if world > 1:
         flag = torch.tensor([float(over)], device=device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
@@ -272,6 +279,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
     aux_sum = torch.zeros((), device=device)
     n_logged, tokens, samples, truncated, flops = 0, 0, 0, 0, 0.0
     t_log = t_start = time.time()
+    budget_start = budget_clock(device)
     model.train()
     while step < cfg.steps:
         for micro in range(cfg.grad_accum):
@@ -316,6 +324,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                 # Sequences cut at max_seq_len in this interval (this rank's): their answers lost their ends.
                 "truncated": truncated,
                 "elapsed_s": now - t_start,
+                "budget_s": budget_clock(device) - budget_start,  # what max_minutes counts (CPU time on CPU)
             }
             if core.cfg.image_aux_weight > 0:
                 row["aux_loss"] = aux_sum.item() / n_logged
@@ -330,7 +339,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             loss_sum.zero_()
             aux_sum.zero_()
             n_logged, tokens, samples, truncated, flops, t_log = 0, 0, 0, 0, 0.0, time.time()
-            stop = step < cfg.steps and _out_of_time(cfg, t_start, device, world)
+            stop = step < cfg.steps and _out_of_time(cfg, budget_start, device, world)
             if stop and rank == 0:
                 print(f"time limit ({cfg.max_minutes:g} min) reached at step {step} of {cfg.steps}")
         if rank == 0 and (step % cfg.save_every == 0 or step == cfg.steps or stop):
