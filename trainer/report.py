@@ -18,7 +18,8 @@ def _pyplot():
 
 
 def plot_losses(metrics_path: Path, eval_metrics: dict, out: Path) -> str | None:
-    """Train loss per logged step (the first 5% of steps left out of the y range, so the rest is readable),
+    """Train loss per logged step (the first fifth of the steps left out of the y range, so the rest, where the
+    image starts to matter, is readable),
     each judged subset's final eval loss, and the label prior (the best loss without looking) where known."""
     rows = [json.loads(x) for x in metrics_path.read_text().splitlines()] if metrics_path.exists() else []
     if not rows:
@@ -31,7 +32,7 @@ def plot_losses(metrics_path: Path, eval_metrics: dict, out: Path) -> str | None
     width = max(1, len(loss) // 25)
     smooth = np.convolve(loss, np.ones(width) / width, mode="valid")
     ax.plot(steps[width - 1 :], smooth, color="C0", label=f"train loss (mean of {width} logs)")
-    shown = [*loss[len(loss) // 20 :]]
+    shown = [*smooth[len(smooth) // 5 :]]
     for i, (subset, m) in enumerate(sorted(eval_metrics.items())):
         color = f"C{i + 1}"
         ax.scatter([steps[-1]], [m["loss"]], color=color, zorder=3, label=f"{subset} eval loss {m['loss']:.3f}")
@@ -98,7 +99,8 @@ def plot_headline(metrics: dict, factor: float, out: Path) -> str | None:
         target = factor * chance
         ax.hlines(target, i - 0.35, i + 0.35, colors="C3", linestyles="--", label="target" if i == 0 else None)
     ax.set_xticks(range(len(names)), [f"{n}\n{CHANCE[n][0]}" for n in names])
-    ax.set_ylim(0, 1)
+    top = max(max(metrics[n][CHANCE[n][0]] for n in names), max(factor * CHANCE[n][1] for n in names))
+    ax.set_ylim(0, min(1.0, 1.5 * top))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)

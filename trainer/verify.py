@@ -37,9 +37,10 @@ VISION_MARGIN = 0.02  # "clearly below": the loss with images must be this much 
 LOADER_FACTOR = 3.0  # one loader process must make batches this many times faster than training eats them
 MIN_EVAL_ROWS = 50  # fewer held-out rows than this and a subset is not judged (its numbers would be noise)
 EVAL_EXAMPLES = 500  # held-out rows scored per subset, at most
-# Steps of verify's default training (batch 32). One training thread on this project's 2-core machine does
-# ~1500 of them in 15 CPU-minutes (55 samples/s), so 1200 leave a fifth of the budget spare.
-STEPS = 1200
+# Steps of verify's default training (batch 32), sized to finish inside 15 CPU-minutes even on a busy machine:
+# one training thread on this project's 2-core machine takes ~0.55 s of CPU per step when it is quiet and
+# 1.04 s at load 12 (the other jobs slow each op too), so 800 steps take 7-14 CPU-minutes.
+STEPS = 800
 
 # verify's training settings (a config file's "train" section overrides them).
 TRAIN_DEFAULTS = {
