@@ -109,15 +109,14 @@ class ModelConfig:
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     tokenizer: str = "smollm2"  # "smollm2", "byte" (ByT5's bytes), an HF tokenizer dir, or a .gguf file
     max_seq_len: int = 2048
-    # Weight of the auxiliary bag-of-words loss (0 = off, training only): the mean of each image's connector
-    # features, through the LM head, predicts which tokens its answers contain (soft-target cross entropy,
-    # as in weakly supervised visual learning from text, Joulin et al. 2016). It gives a from-scratch vision
+    # Weight of the image-only auxiliary loss (0 = off, training only): the mean of each image's connector
+    # features, through the LM head, predicts the answers without the text. It gives a from-scratch vision
     # encoder a direct gradient from the answers before the decoder has learned to look at the image.
-    bow_weight: float = 0.0
-    # What that auxiliary loss predicts: "bag" (which tokens the answers contain) or "sequence" (the k-th
-    # answer token from the image alone plus a learned embedding of k: an image-only guess at each answer
-    # position, so a token that always sits at the same place, like the hour in a clock answer, gets its own
-    # target instead of being mixed into the bag).
+    image_aux_weight: float = 0.0
+    # What that loss predicts: "bag" (which tokens the answers contain, soft-target cross entropy as in weakly
+    # supervised visual learning from text, Joulin et al. 2016) or "sequence" (the k-th answer token from the
+    # image plus a learned embedding of k: a token that always sits at the same place, like the hour in a
+    # clock answer, gets its own target instead of being mixed into the bag).
     aux_kind: str = "bag"
     aux_positions: int = 64  # answer positions the "sequence" loss tells apart (later ones share the last)
 
@@ -134,7 +133,9 @@ class TrainConfig:
     data: list[str] = field(default_factory=list)  # PATH_OR_GLOB or PATH_OR_GLOB=RATE
     out: str = "runs/train"
     steps: int = 1000
-    max_minutes: float | None = None  # stop early when the wall-clock budget is spent (verify uses this)
+    # Stop early when the time budget is spent: on CPU the training process's CPU time, on GPU the wall-clock
+    # (train.budget_clock). Only ends the run: the LR schedule follows `steps`.
+    max_minutes: float | None = None
     batch_size: int = 8  # per device, per micro-batch
     grad_accum: int = 1
     lr: float = 1e-4  # vision encoder and decoder
@@ -153,11 +154,15 @@ class TrainConfig:
     keep_checkpoints: int = 2  # older step_* checkpoints are deleted
     num_workers: int = 2
     shuffle_buffer: int = 256
+    # Batches built together from length-sorted examples (1 = off), so a batch is padded to the length of
+    # examples like its own: with long captions in the mix, unsorted batches were all padded to max_seq_len.
+    length_group: int = 8
     seed: int = 0
     device: str = "auto"
-    # CPU threads for torch; 0 = auto: the cores not already busy (1-minute load average), at least 1. More
-    # threads than free cores makes every op wait on preempted threads (measured 10x slower steps).
-    threads: int = 0
+    # CPU threads for torch (per process). Fixed, not picked from the machine's load: the thread count changes
+    # how float sums are split, so a load-dependent count would give a different curve for the same command.
+    # One by default: on a shared CPU, threads beyond the free cores wait on each other (measured 10x slower).
+    threads: int = 1
 
 
 def _from_dict(cls: type, d: dict) -> Any:
@@ -225,7 +230,7 @@ def preset(name: str) -> ModelConfig:
             max_seq_len=1024,  # bytes: about the text 256 SmolLM2 tokens hold
             # Each answer token also predicted from the image alone: the gradient that gets a from-scratch
             # vision side going before the LM has learned to look (trainer/README.md, "Clocks on a CPU").
-            bow_weight=1.0,
+            image_aux_weight=1.0,
             aux_kind="sequence",
         )
     if name == "smollm2":

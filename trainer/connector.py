@@ -9,7 +9,8 @@ from trainer.config import ConnectorConfig
 
 
 class Connector(nn.Module):
-    def __init__(self, cfg: ConnectorConfig, in_dim: int, out_dim: int, pooling: int):
+    def __init__(self, cfg: ConnectorConfig, in_dim: int, out_dim: int, pooling: int, tokens: int = 1):
+        """`tokens`: pooled tokens per crop, for the per-position norm ("batch_token")."""
         super().__init__()
         self.pooling = pooling
         self.heads = cfg.heads
@@ -31,7 +32,13 @@ class Connector(nn.Module):
             self.w_gate = nn.Linear(in_dim, hidden, bias=False)
             self.w_up = nn.Linear(in_dim, hidden, bias=False)
             self.w_down = nn.Linear(hidden, out_dim, bias=False)
-        norms = {"none": None, "rms": lambda: nn.RMSNorm(out_dim), "batch": lambda: nn.BatchNorm1d(out_dim)}
+        norms = {
+            "none": None,
+            "rms": lambda: nn.RMSNorm(out_dim),
+            "batch": lambda: nn.BatchNorm1d(out_dim),
+            "batch_token": lambda: nn.BatchNorm1d(tokens * out_dim),
+        }
+        self.per_token = cfg.output_norm == "batch_token"
         if cfg.output_norm not in norms:
             raise ValueError(f"connector output_norm must be one of {sorted(norms)}, not {cfg.output_norm!r}")
         self.out_norm = norms[cfg.output_norm]() if norms[cfg.output_norm] else None
@@ -58,6 +65,8 @@ class Connector(nn.Module):
         return self._normed(out.view(n, (side // k) ** 2, -1))
 
     def _normed(self, out: torch.Tensor) -> torch.Tensor:
+        if self.per_token:  # each (token position, channel) centred and scaled over the batch's crops
+            return self.out_norm(out.reshape(out.shape[0], -1)).view_as(out)
         if isinstance(self.out_norm, nn.BatchNorm1d):
             return self.out_norm(out.reshape(-1, out.shape[-1])).view_as(out)
         return out if self.out_norm is None else self.out_norm(out)

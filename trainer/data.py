@@ -10,6 +10,7 @@ decoding images) puts the stream exactly where it was.
 """
 
 import glob
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import torch
+from PIL import Image
 from torch.utils.data import IterableDataset, get_worker_info
 
 from formatting.subsets import SUBSETS, RowContext, format_row
@@ -86,29 +88,75 @@ def find_shards(pattern: str, split: str | None) -> list[Shard]:
     return shards
 
 
-def build_sources(specs: list[str], split: str | None) -> list[Source]:
-    """One source per subset found. A spec that covers several subsets (e.g. the output root) splits its
-    rate over them in proportion to sqrt(rows), Molmo's usual mixing rule."""
-    sources: list[Source] = []
+def build_sources(specs: list[str], split: str | None, required: bool = True) -> list[Source]:
+    """One source per subset, over all specs together (a subset found under several specs is one source).
+
+    Mixing: a subset is drawn at a rate proportional to RATE x sqrt(its rows) (Molmo's mixing rule), RATE
+    from its spec (default 1; one subset given two rates is an error), so a 20-row subset is not drawn as often
+    as a 5400-row one. With `required`,
+    a spec that matches no shards of `split` is an error naming that spec; without it, it adds nothing.
+    """
+    shards_by_subset: dict[str, dict[str, Shard]] = {}
+    rate_by_subset: dict[str, float] = {}
     for spec in specs:
         pattern, rate = parse_source_spec(spec)
-        by_subset: dict[str, list[Shard]] = {}
-        for shard in find_shards(pattern, split):
-            by_subset.setdefault(shard.ctx.subset, []).append(shard)
-        if not by_subset:
-            raise FileNotFoundError(f"no {split or ''} parquet shards for {pattern!r}")
-        weights = {k: math.sqrt(sum(s.num_rows for s in v)) for k, v in by_subset.items()}
-        total = sum(weights.values()) or 1.0
-        for subset, shards in sorted(by_subset.items()):
-            share = weights[subset] / total
-            sources.append(Source(subset, shards, share * (1.0 if rate is None else rate)))
+        found = find_shards(pattern, split)
+        if not found and required:
+            raise FileNotFoundError(f"no {split + ' ' if split else ''}parquet shards under {pattern!r}")
+        for shard in found:
+            subset = shard.ctx.subset
+            if rate is not None and rate_by_subset.setdefault(subset, rate) != rate:
+                raise ValueError(f"subset {subset!r} is given two rates ({rate_by_subset[subset]} and {rate})")
+            shards_by_subset.setdefault(subset, {})[shard.path] = shard
+    sources = []
+    for subset, shards in sorted(shards_by_subset.items()):
+        rows = sum(s.num_rows for s in shards.values())
+        sources.append(Source(subset, list(shards.values()), rate_by_subset.get(subset, 1.0) * math.sqrt(rows)))
     return sources
 
 
-def read_columns(shard: Shard) -> list[str]:
+def mixture(sources: list[Source], samples: int) -> list[dict]:
+    """How a training run of `samples` examples draws from each source: share, expected draws, epochs."""
+    total = sum(s.rate for s in sources) or 1.0
+    out = []
+    for s in sources:
+        share = s.rate / total
+        out.append(
+            {"subset": s.subset, "rows": s.num_rows, "share": share, "epochs": share * samples / max(s.num_rows, 1)}
+        )
+    return out
+
+
+def read_columns(shard: Shard, extra: tuple[str, ...] = ()) -> list[str]:
     available = set(pq.ParquetFile(shard.path).schema_arrow.names)
-    wanted = ["example_id", "image", *SUBSETS[shard.ctx.subset].columns]
+    wanted = ["example_id", "image", *SUBSETS[shard.ctx.subset].columns, *extra]
     return [c for c in wanted if c in available]
+
+
+def _unit_rows(shard: Shard, row_group: int, read_batch: int, extra: tuple[str, ...]) -> Iterator[dict]:
+    pf = pq.ParquetFile(shard.path)
+    columns = read_columns(shard, extra)
+    for batch in pf.iter_batches(batch_size=read_batch, row_groups=[row_group], columns=columns):
+        yield from batch.to_pylist()
+
+
+def _interleave(streams: list[Iterator], width: int, rng: np.random.Generator | None) -> Iterator:
+    """Rows from up to `width` streams open at once, each next row from a random open one (in turn when
+    `rng` is None). Rows in a row group come in the pipeline's order (Clocks: 16 of one face in a row), so
+    reading one group at a time would feed the model a few faces at a time; this mixes many groups."""
+    pending = iter(streams)
+    open_: list[Iterator] = []
+    while True:
+        while len(open_) < width and (nxt := next(pending, None)) is not None:
+            open_.append(nxt)
+        if not open_:
+            return
+        i = int(rng.integers(len(open_))) if rng is not None else 0
+        row = next(open_[i], None)
+        if row is None:
+            open_.pop(i)
+        else:
+            yield row
 
 
 def iter_rows(
@@ -119,8 +167,12 @@ def iter_rows(
     shuffle: bool = False,
     infinite: bool = False,
     read_batch: int = 16,
+    interleave: int = 16,
+    extra_columns: tuple[str, ...] = (),
 ) -> Iterator[tuple[dict, RowContext]]:
-    """This reader's share of the source's rows, epoch after epoch when `infinite`."""
+    """This reader's share of the source's rows, epoch after epoch when `infinite`. With `shuffle`, the
+    (file, row group) units come in a seeded order per epoch, `interleave` of them read at once.
+    `extra_columns`: read besides the formatter's (when the shard has them), e.g. for a scorer."""
     units = [(si, rg) for si, s in enumerate(source.shards) for rg in range(s.num_row_groups)]
     by_unit = len(units) >= num_readers
     epoch = 0
@@ -129,18 +181,19 @@ def iter_rows(
         if shuffle:
             np.random.default_rng([seed, epoch, 7]).shuffle(order)
         mine = order[reader::num_readers] if by_unit else order
+        streams = [
+            zip(_unit_rows(source.shards[si], rg, read_batch, extra_columns), itertools.repeat(source.shards[si].ctx))
+            for si, rg in mine
+        ]
+        rng = np.random.default_rng([seed, epoch, reader, 11]) if shuffle else None
         seen = 0
         kept = 0
-        for si, rg in mine:
-            shard = source.shards[si]
-            pf = pq.ParquetFile(shard.path)
-            for batch in pf.iter_batches(batch_size=read_batch, row_groups=[rg], columns=read_columns(shard)):
-                for row in batch.to_pylist():
-                    seen += 1
-                    if not by_unit and (seen - 1) % num_readers != reader:
-                        continue
-                    kept += 1
-                    yield row, shard.ctx
+        for row, ctx in _interleave(streams, interleave if shuffle else 1, rng):
+            seen += 1
+            if not by_unit and (seen - 1) % num_readers != reader:
+                continue
+            kept += 1
+            yield row, ctx
         if not infinite:
             return
         if kept == 0:
@@ -160,6 +213,11 @@ def shuffle_buffer(rows: Iterator, size: int, rng: np.random.Generator) -> Itera
         buf[i] = row
     rng.shuffle(buf)
     yield from buf
+
+
+def blank_image(image: Image.Image) -> Image.Image:
+    """Same size (so the same layout and tokens), but nothing to see."""
+    return image.convert("RGB").point(lambda _: 127)
 
 
 def batches_from_worker(consumed: int, worker: int, num_workers: int) -> int:
@@ -182,6 +240,7 @@ class ShardDataset(IterableDataset):
         shuffle: bool = True,
         buffer: int = 256,
         blank_images: bool = False,
+        length_group: int = 1,
     ):
         self.sources = sources
         self.builder = builder
@@ -192,6 +251,9 @@ class ShardDataset(IterableDataset):
         self.shuffle = shuffle
         self.buffer = buffer if shuffle else 1
         self.blank_images = blank_images
+        # Batches made together from length-sorted examples (1 = off): short clocks answers are not padded to
+        # the length of a long caption in the same batch. Only when infinite (training); evaluation keeps order.
+        self.length_group = max(1, length_group) if infinite else 1
         self.start_batch = 0  # batches of this rank already consumed (set on resume)
         rates = np.array([s.rate for s in sources], np.float64)
         self.probs = rates / rates.sum()
@@ -220,7 +282,7 @@ class ShardDataset(IterableDataset):
     def example(self, row: dict, ctx: RowContext, rng: np.random.Generator) -> dict:
         image = decode_image(row["image"], self.builder.decode_side)
         if self.blank_images:
-            image = image.point(lambda _: 127)  # same size, so the same layout, but nothing to see
+            image = blank_image(image)
         convs = format_row(row, rng, ctx)
         ex = self.builder.build(image, convs, rng)
         ex["meta"] = {
@@ -234,18 +296,31 @@ class ShardDataset(IterableDataset):
         info = get_worker_info()
         worker, num_workers = (info.id, info.num_workers) if info else (0, 1)
         reader = self.rank * num_workers + worker
-        skip = batches_from_worker(self.start_batch, worker, num_workers) * self.batch_size
-        batch: list[dict] = []
+        # Resume: whole groups already consumed are skipped without decoding, the rest of a group is rebuilt.
+        group_rows = self.batch_size * self.length_group
+        mine = batches_from_worker(self.start_batch, worker, num_workers)
+        skip_groups, skip_batches = divmod(mine, self.length_group)
+        pending: list[dict] = []
         for k, (row, ctx) in enumerate(self.raw_rows(reader, self.world_size * num_workers)):
-            if k < skip:
-                continue  # resume: rows are read but not decoded
+            if k < skip_groups * group_rows:
+                continue
             rng = np.random.default_rng([self.seed, reader, k])
-            batch.append(self.example(row, ctx, rng))
-            if len(batch) == self.batch_size:
-                yield self._collate(batch)
-                batch = []
-        if batch:
-            yield self._collate(batch)
+            pending.append(self.example(row, ctx, rng))
+            if len(pending) == group_rows:
+                batches = self._group_batches(pending, k // group_rows, reader)
+                yield from batches[skip_batches:]
+                skip_batches, pending = 0, []
+        for i in range(0, len(pending), self.batch_size):  # finite: the last, possibly short, batches
+            yield self._collate(pending[i : i + self.batch_size])
+
+    def _group_batches(self, examples: list[dict], group: int, reader: int) -> list[dict]:
+        """Examples sorted by length, cut into batches, the batches in a seeded random order."""
+        if self.length_group == 1:
+            return [self._collate(examples)]
+        order = sorted(range(len(examples)), key=lambda i: len(examples[i]["input_ids"]))
+        chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        np.random.default_rng([self.seed, reader, group, 5]).shuffle(chunks)
+        return [self._collate([examples[i] for i in chunk]) for chunk in chunks]
 
     def _collate(self, batch: list[dict]) -> dict:
         out = collate(batch, self.builder.pad)

@@ -67,22 +67,27 @@ class VLM(nn.Module):
         self.vision = build_vision(cfg.vision, cfg.image, load_weights=load_pretrained)
         self.decoder = build_decoder(cfg.decoder, len(tokenizer), load_weights=load_pretrained)
         self.connector = Connector(
-            cfg.connector, self.vision.out_dim, self.decoder.config.hidden_size, cfg.image.pooling
+            cfg.connector,
+            self.vision.out_dim,
+            self.decoder.config.hidden_size,
+            cfg.image.pooling,
+            tokens=cfg.image.tokens_per_side**2,
         )
+        embed_std = float(self.decoder.get_input_embeddings().weight.detach().std())
         if isinstance(self.connector.out_norm, nn.BatchNorm1d):
             # Start the image content at the scale of a token embedding: far larger and it drowns the layout
             # token's embedding, which is what lets attention find the image tokens at all.
             with torch.no_grad():
-                self.connector.out_norm.weight.fill_(float(self.decoder.get_input_embeddings().weight.std()))
+                self.connector.out_norm.weight.fill_(embed_std)
         # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
         hidden = self.decoder.config.hidden_size
-        self.bow_norm = nn.LayerNorm(hidden) if cfg.bow_weight > 0 else None
+        self.image_aux_norm = nn.LayerNorm(hidden) if cfg.image_aux_weight > 0 else None
         if cfg.aux_kind not in ("bag", "sequence"):
             raise ValueError(f"aux_kind must be 'bag' or 'sequence', not {cfg.aux_kind!r}")
-        use_pos = cfg.bow_weight > 0 and cfg.aux_kind == "sequence"
+        use_pos = cfg.image_aux_weight > 0 and cfg.aux_kind == "sequence"
         self.aux_pos = nn.Embedding(cfg.aux_positions, hidden) if use_pos else None
         if self.aux_pos is not None:  # token-embedding scale, or the position drowns the image feature
-            nn.init.normal_(self.aux_pos.weight, std=float(self.decoder.get_input_embeddings().weight.std()))
+            nn.init.normal_(self.aux_pos.weight, std=embed_std)
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
@@ -91,7 +96,7 @@ class VLM(nn.Module):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
-        aux = [p for m in (self.bow_norm, self.aux_pos) if m is not None for p in m.parameters()]
+        aux = [p for m in (self.image_aux_norm, self.aux_pos) if m is not None for p in m.parameters()]
         connector = list(self.connector.parameters()) + aux
         return {
             "connector": connector,
@@ -126,11 +131,11 @@ class VLM(nn.Module):
         pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
         return pooled / torch.bincount(crop_example, minlength=b).clamp(min=1)[:, None]
 
-    def bow_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+    def bag_aux_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
         """Auxiliary loss: each example's mean image feature predicts the bag of its answer tokens."""
         b = batch["input_ids"].shape[0]
         pooled = self.image_means(crop_feats, batch)
-        logits = self.decoder.get_output_embeddings()(self.bow_norm(pooled).to(crop_feats.dtype))
+        logits = self.decoder.get_output_embeddings()(self.image_aux_norm(pooled).to(crop_feats.dtype))
         targets = batch["targets"]
         answer = (targets != IGNORE).float()
         bag = logits.new_zeros(b, logits.shape[1], dtype=torch.float32).scatter_add_(1, targets.clamp(min=0), answer)
@@ -147,7 +152,7 @@ class VLM(nn.Module):
         answer = batch["targets"] != IGNORE
         rank = (answer.cumsum(1) - 1).clamp(0, self.cfg.aux_positions - 1)
         rows, cols = answer.nonzero(as_tuple=True)
-        h = self.bow_norm(pooled[rows] + self.aux_pos(rank[rows, cols]))
+        h = self.image_aux_norm(pooled[rows] + self.aux_pos(rank[rows, cols]))
         logits = self.decoder.get_output_embeddings()(h.to(crop_feats.dtype))
         return F.cross_entropy(logits.float(), batch["targets"][rows, cols])
 
@@ -161,8 +166,8 @@ class VLM(nn.Module):
 
     def forward(self, batch: dict) -> dict:
         """Mean cross entropy over answer tokens; the LM head runs only on those positions. In training mode
-        with `bow_weight > 0`, `loss` also holds the weighted auxiliary loss (`lm_loss` is the LM part)."""
-        use_bow = self.training and self.bow_norm is not None
+        with `image_aux_weight > 0`, `loss` also holds the weighted auxiliary loss (`lm_loss` is the LM part)."""
+        use_aux = self.training and self.image_aux_norm is not None
         embeds, crop_feats = self.embed(batch, return_features=True)
         hidden = self.hidden_states(batch, embeds)
         pos = batch.get("loss_pos")
@@ -173,10 +178,10 @@ class VLM(nn.Module):
         n = pos.numel()  # known on the host: no device sync
         loss = F.cross_entropy(logits.float(), targets, reduction="sum") / max(n, 1)
         out = {"loss": loss, "lm_loss": loss, "n_tokens": n}
-        if use_bow and crop_feats is not None:
-            aux = self.sequence_aux_loss if self.aux_pos is not None else self.bow_loss
+        if use_aux and crop_feats is not None:
+            aux = self.sequence_aux_loss if self.aux_pos is not None else self.bag_aux_loss
             out["aux_loss"] = aux(crop_feats, batch)
-            out["loss"] = loss + self.cfg.bow_weight * out["aux_loss"]
+            out["loss"] = loss + self.cfg.image_aux_weight * out["aux_loss"]
         return out
 
     @torch.no_grad()

@@ -21,28 +21,34 @@ IGNORE = -100
 def select_tiling(h: float, w: float, tile: int, max_crops: int) -> tuple[int, int]:
     """(rows, cols) of `tile`-sized crops that fit an h x w image best, with rows * cols <= max_crops.
 
-    Prefer the grid that needs the least upscaling; if every grid needs downscaling, the one that
-    downscales least. Ties go to fewer crops.
+    Molmo's rule, in float32 as Molmo computes it: prefer the grid that needs the least upscaling; if every
+    grid needs downscaling, the one that downscales least; ties go to fewer crops. The caller passes the image
+    size minus the overlap margins, so a side shorter than the margins arrives negative and, as in Molmo,
+    gives the 1x1 grid (every scale is negative, the least negative is 1x1); a side exactly as long as the
+    margins arrives as 0, its scale is infinite, and the other side decides.
     """
     grids = sorted(
         ((r, c) for r in range(1, max_crops + 1) for c in range(1, max_crops + 1) if r * c <= max_crops),
         key=lambda g: (g[0] * g[1], g[0]),
     )
-    h, w = max(h, 1e-6), max(w, 1e-6)  # images smaller than the margins: fall back on the smallest grid
-    scales = [min(r * tile / h, c * tile / w) for r, c in grids]
-    if all(s < 1 for s in scales):
+    sizes = np.array(grids, np.float32) * np.float32(tile)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scales = np.min(sizes / np.array([h, w], np.float32), axis=1)
+    scales = np.where(np.isnan(scales), np.inf, scales)  # 0 / 0: an empty image fits any grid
+    if np.all(scales < 1):
         return grids[int(np.argmax(scales))]
-    up = [s if s >= 1 else np.inf for s in scales]
-    return grids[int(np.argmin(up))]
+    return grids[int(np.argmin(np.where(scales < 1, np.inf, scales)))]
 
 
 def resize_and_pad(image: Image.Image, out_h: int, out_w: int) -> tuple[np.ndarray, np.ndarray]:
     """Fit the image into out_h x out_w keeping its aspect ratio, centred on black padding.
 
-    Returns float32 pixels in [0, 1] (H, W, 3) and a bool mask of which pixels are image.
+    The scale is computed in float32 as Molmo does (float64 puts 333 px at 335.99.. of 336 and loses a
+    column). Returns float32 pixels in [0, 1] (H, W, 3) and a bool mask of which pixels are image.
     """
-    scale = min(out_h / image.height, out_w / image.width)
-    h, w = max(1, int(image.height * scale)), max(1, int(image.width * scale))
+    height, width = np.float32(image.height), np.float32(image.width)
+    scale = min(np.float32(out_h) / height, np.float32(out_w) / width)
+    h, w = max(1, int(height * scale)), max(1, int(width * scale))
     resized = np.asarray(image.resize((w, h), Image.BILINEAR), dtype=np.float32) / 255.0
     top, left = (out_h - h) // 2, (out_w - w) // 2
     pixels = np.zeros((out_h, out_w, 3), np.float32)
@@ -218,7 +224,8 @@ class ExampleBuilder:
         text, text_loss = self.text_tokens(convs, rng, for_inference)
         ids = [self.bos] + img.tokens.tolist() + text
         loss = [False] * (1 + len(img.tokens)) + text_loss
-        if len(ids) > self.max_seq_len:
+        truncated = len(ids) > self.max_seq_len
+        if truncated:
             if 1 + len(img.tokens) >= self.max_seq_len:
                 raise ValueError(f"image takes {len(img.tokens)} tokens, more than max_seq_len {self.max_seq_len}")
             ids, loss = ids[: self.max_seq_len], loss[: self.max_seq_len]
@@ -237,6 +244,7 @@ class ExampleBuilder:
             "crops": img.crops,
             "patch_mask": img.patch_mask,
             "pooled_idx": pooled,
+            "truncated": truncated,  # cut at max_seq_len: counted in the metrics and the report
         }
 
 
@@ -286,5 +294,6 @@ def collate(examples: list[dict], pad_id: int) -> dict:
         "feat_src": feat_src,
         "feat_dst": feat_dst,
         "loss_pos": loss_pos,
+        "truncated": np.array(sum(bool(e.get("truncated")) for e in examples), np.int64),
     }
     return {k: torch.from_numpy(v) for k, v in out.items()}

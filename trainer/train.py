@@ -25,9 +25,10 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from trainer.config import ModelConfig, TrainConfig, load_config
-from trainer.data import ShardDataset, build_sources, make_loader
+from trainer.data import ShardDataset, build_sources, make_loader, mixture
 from trainer.model import VLM, build_model
 from trainer.preprocess import ExampleBuilder
+from trainer.progress import Progress
 from trainer.tokenizer import load_tokenizer
 
 STATE = "trainer_state.pt"
@@ -37,8 +38,8 @@ PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A
 
 
 class LRSchedule:
-    """Linear warmup to 1, then cosine down to `min_ratio` at `total` steps. `total` may be re-estimated
-    during a time-limited run so the decay ends when the time does."""
+    """Linear warmup to 1, then cosine down to `min_ratio` at `total` steps. A pure function of the step:
+    a time limit may end the run early but never changes what a step does."""
 
     def __init__(self, warmup: int, total: int, min_ratio: float):
         self.warmup, self.total, self.min_ratio = warmup, total, min_ratio
@@ -80,18 +81,6 @@ def pick_device(spec: str, local_rank: int) -> torch.device:
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
-
-
-def cpu_threads(requested: int = 0) -> int:
-    """Threads for CPU training: `requested`, or the cores that are not already busy (at least 1)."""
-    if requested > 0:
-        return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores, int(cores - busy + 0.5)))
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -147,19 +136,21 @@ def save_checkpoint(
     return final
 
 
-def _time_budget(
-    cfg: TrainConfig, step: int, first_step: int, t_start: float, device: torch.device, world: int
-) -> tuple[bool, int]:
-    """(stop now?, estimated last step) for a time-limited run, agreed by all ranks so they stop together
-    and keep identical LR schedules."""
-    elapsed = time.time() - t_start
-    left = cfg.max_minutes * 60 - elapsed
-    total = min(cfg.steps, step + max(0, int(left / (elapsed / max(1, step - first_step)))))
+def budget_clock(device: torch.device) -> float:
+    """Seconds on the clock `max_minutes` counts: on CPU the training process's own CPU time (on a shared
+    machine the neighbours set the wall-clock, not what the run computes, so the same command stops at the same
+    step however busy the machine is); on GPU the wall-clock."""
+    return time.process_time() if device.type == "cpu" else time.time()
+
+
+def _out_of_time(cfg: TrainConfig, t_start: float, device: torch.device, world: int) -> bool:
+    """Has the time budget run out? Agreed by all ranks, so they stop at the same step."""
+    over = cfg.max_minutes is not None and budget_clock(device) - t_start >= cfg.max_minutes * 60
     if world > 1:
-        agreed = torch.tensor([float(left <= 0), -float(total)], device=device)
-        dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
-        return bool(agreed[0].item()), int(-agreed[1].item())
-    return left <= 0, total
+        flag = torch.tensor([float(over)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        over = bool(flag.item())
+    return over
 
 
 def _trim_metrics(path: Path, step: int) -> None:
@@ -208,7 +199,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
     rank, world, local_rank = init_distributed()
     device = pick_device(cfg.device, local_rank)
     if device.type == "cpu":
-        torch.set_num_threads(cpu_threads(cfg.threads) if world == 1 else max(1, cpu_threads(cfg.threads) // world))
+        # A fixed count, never the machine's load: thread count changes the float sums, and so the curve.
+        torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -231,27 +223,30 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         set_rng_state(state["rng"])
         step, batches = state["step"], state["batches"]
         saved = state["train_config"]
-        if (saved["num_workers"], saved["batch_size"], state.get("world_size", 1)) != (
+        if (saved["num_workers"], saved["batch_size"], saved.get("length_group", 1), state.get("world_size", 1)) != (
             cfg.num_workers,
             cfg.batch_size,
+            cfg.length_group,
             world,
         ):
             # The data position is counted in batches per reader: other readers or batch sizes replay a
             # different stream. Training goes on, but not as an exact continuation.
             print(
-                "warning: num_workers, batch_size or world size changed since the checkpoint; "
+                "warning: num_workers, batch_size, length_group or world size changed since the checkpoint; "
                 "the data order will not continue exactly"
             )
 
     builder = ExampleBuilder(model.tokenizer, model_cfg.image, model_cfg.max_seq_len)
+    sources = build_sources(cfg.data, "train")
     dataset = ShardDataset(
-        build_sources(cfg.data, "train"),
+        sources,
         builder,
         cfg.batch_size,
         seed=cfg.seed,
         rank=rank,
         world_size=world,
         buffer=cfg.shuffle_buffer,
+        length_group=cfg.length_group,
     )
     dataset.start_batch = batches
     batch_iter = iter(make_loader(dataset, cfg.num_workers, pin_memory=device.type == "cuda"))
@@ -275,25 +270,23 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         )
         threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
         print(f"params {n_params / 1e6:.1f}M on {device}{threads}; world {world}; starting at step {step}")
-    bar = None
-    if progress and rank == 0:
-        from tqdm import tqdm
-
-        # A time-limited run has no meaningful step total: show counts and rates only.
-        bar = tqdm(total=None if cfg.max_minutes else cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+        for m in mixture(sources, cfg.steps * cfg.grad_accum * cfg.batch_size * world):
+            print(f"  {m['subset']}: {m['rows']} rows, {m['share']:.1%} of draws, {m['epochs']:.1f} epochs")
+    bar = Progress(cfg.steps, initial=step) if progress and rank == 0 else None
 
     metrics: list[dict] = []
     loss_sum = torch.zeros((), device=device)  # summed on device; read back only at log steps
     aux_sum = torch.zeros((), device=device)
-    n_logged, tokens, samples, flops = 0, 0, 0, 0.0
+    n_logged, tokens, samples, truncated, flops = 0, 0, 0, 0, 0.0
     t_log = t_start = time.time()
-    first_step = step
+    budget_start = budget_clock(device)
     model.train()
     while step < cfg.steps:
         for micro in range(cfg.grad_accum):
             batch = next(batch_iter)
             tokens += int(batch["attention_mask"].sum())  # host-side counts: no device sync
             samples += batch["input_ids"].shape[0]
+            truncated += int(batch["truncated"])
             flops += flops_per_batch(batch)
             batch = to_device(batch, device)
             sync = world == 1 or micro == cfg.grad_accum - 1
@@ -310,8 +303,6 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
         sched.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        if bar is not None:
-            bar.update(1)
 
         # Host-device syncs (reading the loss, agreeing on a stop) happen only at log steps.
         stop = False
@@ -330,9 +321,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                 "connector_lr": sched.get_last_lr()[0],
                 "tokens_per_s": tokens * world / dt,
                 "samples_per_s": samples * world / dt,
+                # Sequences cut at max_seq_len in this interval (this rank's): their answers lost their ends.
+                "truncated": truncated,
                 "elapsed_s": now - t_start,
+                "budget_s": budget_clock(device) - budget_start,  # what max_minutes counts (CPU time on CPU)
             }
-            if core.cfg.bow_weight > 0:
+            if core.cfg.image_aux_weight > 0:
                 row["aux_loss"] = aux_sum.item() / n_logged
             if peak:
                 row["mfu"] = flops / dt / peak
@@ -341,19 +335,13 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                 with open(out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(row) + "\n")
                 if bar is not None:
-                    bar.set_postfix(
-                        loss=f"{loss_value:.3f}",
-                        tok_s=f"{row['tokens_per_s']:.0f}",
-                        **({"mfu": f"{row['mfu']:.1%}"} if peak else {}),
-                    )
+                    bar.update(step, row)
             loss_sum.zero_()
             aux_sum.zero_()
-            n_logged, tokens, samples, flops, t_log = 0, 0, 0, 0.0, time.time()
-            if cfg.max_minutes is not None:
-                stop, total = _time_budget(cfg, step, first_step, t_start, device, world)
-                if step >= 2 * cfg.log_every:
-                    for f in sched.lr_lambdas:
-                        f.total = total
+            n_logged, tokens, samples, truncated, flops, t_log = 0, 0, 0, 0, 0.0, time.time()
+            stop = step < cfg.steps and _out_of_time(cfg, budget_start, device, world)
+            if stop and rank == 0:
+                print(f"time limit ({cfg.max_minutes:g} min) reached at step {step} of {cfg.steps}")
         if rank == 0 and (step % cfg.save_every == 0 or step == cfg.steps or stop):
             save_checkpoint(out, core, opt, sched, step, batches, cfg, world)
         if stop:

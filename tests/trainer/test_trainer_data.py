@@ -17,6 +17,7 @@ from trainer.data import (
     find_shards,
     iter_rows,
     make_loader,
+    mixture,
     parse_source_spec,
     row_context,
 )
@@ -55,6 +56,19 @@ def write_count_shard(root: Path, n: int) -> None:
             }
         )
     pq.write_table(pa.Table.from_pylist(rows), folder / "part-00000-of-00001.parquet", row_group_size=5)
+
+
+def write_caption_shard(root: Path, n: int) -> None:
+    """Cap rows whose captions are much longer than a clock answer."""
+    folder = root / "cap" / "train"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), (0, i, 0)).save(buf, format="PNG")
+        caption = " ".join(["a long and detailed caption"] * (4 + i))
+        rows.append({"example_id": f"cap{i}", "image": {"bytes": buf.getvalue(), "path": None}, "caption": caption})
+    pq.write_table(pa.Table.from_pylist(rows), folder / "part-00000-of-00001.parquet")
 
 
 def test_row_context_and_spec(tmp_path):
@@ -107,15 +121,44 @@ def test_finite_split_reads_everything_once(clock_shards, builder):
     assert len(ids) == 8 and len(set(ids)) == 8
 
 
-def test_mixing_rates(clock_shards, builder, tmp_path):
-    write_count_shard(tmp_path, 10)
-    sources = build_sources([f"{clock_shards}=3", f"{tmp_path}=1"], "train")
-    assert [s.subset for s in sources] == ["clocks", "count"]
+def test_mixing_weighs_subsets_by_size_across_entries(clock_shards, builder, tmp_path):
+    write_count_shard(tmp_path, 6)  # 6 count rows beside 24 clocks rows: sqrt weights 2.45 vs 4.90
+    sources = build_sources([str(clock_shards), str(tmp_path)], "train")
+    assert [(s.subset, s.num_rows) for s in sources] == [("clocks", 24), ("count", 6)]
+    shares = {m["subset"]: m["share"] for m in mixture(sources, 300)}
+    assert shares["clocks"] == pytest.approx(2 / 3) and shares["count"] == pytest.approx(1 / 3)
     ds = ShardDataset(sources, builder, batch_size=1, buffer=1)
-    subsets = Counter(row[1].subset for row, _ in zip(ds.raw_rows(0, 1), range(400), strict=False))
-    assert 0.68 < subsets["clocks"] / 400 < 0.82
-    both = build_sources([str(tmp_path), str(clock_shards)], "train")
-    assert sum(s.rate for s in both) == pytest.approx(2.0)
+    subsets = Counter(row[1].subset for row, _ in zip(ds.raw_rows(0, 1), range(600), strict=False))
+    assert 0.6 < subsets["clocks"] / 600 < 0.73
+    # =RATE multiplies a subset's size weight; the same shards named twice count once.
+    doubled = build_sources([f"{clock_shards}=2", str(tmp_path), str(clock_shards / "clocks")], "train")
+    assert doubled[0].num_rows == 24 and {m["subset"]: m["share"] for m in mixture(doubled, 1)}["clocks"] == (
+        pytest.approx(0.8)
+    )
+    with pytest.raises(FileNotFoundError, match="validation parquet shards under"):
+        build_sources([str(tmp_path)], "validation")
+    assert build_sources([str(tmp_path)], "validation", required=False) == []
+
+
+def test_length_grouped_batches_are_sorted_and_resume_exactly(clock_shards, builder, tmp_path):
+    write_caption_shard(tmp_path, 12)
+    sources = build_sources([str(clock_shards), str(tmp_path)], "train")
+
+    def batches(start: int, n: int) -> list:
+        ds = ShardDataset(sources, builder, batch_size=3, seed=1, buffer=4, length_group=4)
+        ds.start_batch = start
+        it = iter(ds)
+        return [next(it) for _ in range(n)]
+
+    full = batches(0, 8)
+    # Within a group of 4 batches, each batch holds examples of similar length: short clocks with short clocks.
+    group = [b["input_ids"].shape[1] for b in full[:4]]
+    padded = sum(int((~b["attention_mask"]).sum()) for b in full[:4])
+    assert len(set(group)) > 1 and padded < sum(3 * length for length in group) // 4
+    resumed = batches(5, 3)  # mid-group
+    for a, b in zip(full[5:], resumed, strict=True):
+        assert [m["example_id"] for m in a["meta"]] == [m["example_id"] for m in b["meta"]]
+        assert np.array_equal(a["input_ids"], b["input_ids"])
 
 
 def test_batches_from_worker():

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from trainer.config import preset
@@ -13,6 +14,8 @@ from trainer.evaluate import (
     parse_count,
     parse_points,
     pointing_scores,
+    points_in_boxes,
+    qa_scores,
 )
 from trainer.model import VLM
 
@@ -58,12 +61,30 @@ def test_evaluate_tiny_model(clock_shards, tiny_tokenizer_dir):
 
     tok = add_layout_tokens(AutoTokenizer.from_pretrained(tiny_tokenizer_dir))
     model = VLM(preset("tiny"), tok)
-    metrics, samples = evaluate(model, build_sources([str(clock_shards)], "validation"), batch_size=3, max_examples=5)
+    sources = build_sources([str(clock_shards)], "validation")
+    metrics, samples = evaluate(model, sources, batch_size=3, max_examples=5)
     m = metrics["clocks"]
-    assert m["n"] == 5 and m["loss"] > 0 and m["loss_blank_images"] > 0
+    # Exactly the 5 rows reported, not the rest of the last batch of 3.
+    assert m["n"] == 5 == m["n_scored"] and m["loss"] > 0 and m["loss_blank_images"] > 0
+    assert m["loss_shuffled_images"] > 0 and m["truncated"] == 0
+    assert 0 < m["label_prior_loss"] < np.log(12 * 60 * 2) / 4  # the 1440 answers spread over the answer tokens
     assert 0.0 <= m["hour_correct"] <= 1.0
     assert len(samples["clocks"]) == 5 and samples["clocks"][0]["target"].startswith("The time shown is")
+    assert [r["target"] for r in samples["clocks"]] == [
+        r["target"] for r in evaluate(model, sources, batch_size=2, max_examples=5)[1]["clocks"]
+    ]
     json.dumps(metrics)
+
+
+def test_points_in_boxes_and_short_answers():
+    row = {"boxes": [{"x0": 0, "y0": 0, "x1": 50, "y1": 50}, {"x0": 60, "y0": 60, "x1": 100, "y1": 100}]}
+    row.update(width=100, height=100)
+    two_in_one = '<points x1="10" y1="10" x2="20" y2="20" alt="a">a</points>'  # both in the first box
+    assert points_in_boxes(two_in_one, row) == {"box_precision": 0.5, "box_recall": 0.5}
+    assert points_in_boxes('<point x="70" y="80" alt="a">a</point>', row)["box_recall"] == 0.5
+    assert points_in_boxes(two_in_one, {"boxes": []}) == {}  # no boxes: not judged this way
+    assert qa_scores("12", {"answer": "12"}) == {"exact_match": 1.0, "anls": 1.0}
+    assert qa_scores("x", {"answer": "a long answer of many more than five words"}) == {}
 
 
 def test_train_samples_per_s_skips_the_first_interval():
@@ -91,8 +112,10 @@ def test_verify_writes_a_report(clock_shards, tiny_tokenizer_dir, tmp_path):
         eval_examples=4,
         batch_size=4,
         num_workers=0,
+        min_eval_rows=4,
     )
     text = report.read_text()
-    assert "hour_correct" in text and "blanked images" in text and "Overall:" in text
+    assert "hour_correct" in text and "blanked images" in text and "shuffled images" in text and "Overall:" in text
+    assert "trained 6 of 6 steps" in text and "1 training thread" in text
     assert "loader samples/s" in text  # the loader-keeps-up check has a row
     assert (tmp_path / "v" / "loss.png").exists() and (tmp_path / "v" / "ablation.png").exists()

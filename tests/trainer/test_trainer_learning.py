@@ -13,7 +13,6 @@ from trainer.config import ImageConfig, VisionConfig, preset
 from trainer.model import VLM
 from trainer.preprocess import ExampleBuilder, collate, preprocess_image
 from trainer.tokenizer import IM_COL, IM_END, IM_PATCH, IM_START
-from trainer.train import cpu_threads
 from trainer.vit import ViT
 
 IDS = {IM_START: 1, IM_END: 2, IM_PATCH: 3, IM_COL: 4}
@@ -60,7 +59,7 @@ def _batch(tok, cfg):
 
 def test_bow_loss_trains_vision_and_is_off_in_eval(tokenizer):
     torch.manual_seed(0)
-    cfg = dataclasses.replace(preset("tiny"), bow_weight=0.5)
+    cfg = dataclasses.replace(preset("tiny"), image_aux_weight=0.5)
     model = VLM(cfg, tokenizer)
     batch = _batch(tokenizer, cfg)
     model.train()
@@ -78,7 +77,7 @@ def test_bow_loss_trains_vision_and_is_off_in_eval(tokenizer):
 
 def test_sequence_aux_loss_predicts_each_answer_position_from_the_image(tokenizer):
     torch.manual_seed(0)
-    cfg = dataclasses.replace(preset("tiny"), bow_weight=1.0, aux_kind="sequence", aux_positions=8)
+    cfg = dataclasses.replace(preset("tiny"), image_aux_weight=1.0, aux_kind="sequence", aux_positions=8)
     model = VLM(cfg, tokenizer).train()
     batch = _batch(tokenizer, cfg)
     out = model(batch)
@@ -100,19 +99,14 @@ def test_sequence_aux_loss_predicts_each_answer_position_from_the_image(tokenize
 
 def test_bow_loss_of_a_blank_feature_is_log_vocab(tokenizer):
     torch.manual_seed(0)
-    cfg = dataclasses.replace(preset("tiny"), bow_weight=1.0)
+    cfg = dataclasses.replace(preset("tiny"), image_aux_weight=1.0)
     model = VLM(cfg, tokenizer)
     batch = _batch(tokenizer, cfg)
     # A zero feature predicts every token alike: the soft-target cross entropy is ln(vocab).
     head = model.decoder.get_output_embeddings().weight
     uniform = np.log(head.shape[0])
     feats = torch.zeros(batch["crops"].shape[0], 4, head.shape[1])
-    assert abs(float(model.bow_loss(feats, batch)) - uniform) < 1e-3
-
-
-def test_cpu_threads():
-    assert cpu_threads(3) == 3
-    assert 1 <= cpu_threads(0) <= (torch.get_num_threads() + 64)
+    assert abs(float(model.bag_aux_loss(feats, batch)) - uniform) < 1e-3
 
 
 def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_path):
@@ -125,7 +119,7 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
         json.dumps(
             {
                 "preset": "tiny",
-                "model": {"tokenizer": str(tiny_tokenizer_dir), "bow_weight": 0.5, "image": {"max_crops": 0}},
+                "model": {"tokenizer": str(tiny_tokenizer_dir), "image_aux_weight": 0.5, "image": {"max_crops": 0}},
                 "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4, "threads": 1},
             }
         )
@@ -135,7 +129,7 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert all(r["aux_loss"] > 0 and r["loss"] > 0 for r in rows)
     loaded = VLM.from_pretrained(out / "final")
-    assert loaded.bow_norm is not None and loaded.cfg.image.max_crops == 0
+    assert loaded.image_aux_norm is not None and loaded.cfg.image.max_crops == 0
 
 
 def test_cnn_encoder_gives_the_patch_grid():

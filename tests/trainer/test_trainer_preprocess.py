@@ -62,6 +62,38 @@ def test_pooled_order_is_row_major_over_the_image():
     assert left[0, 1] < right[0, 0] < right[0, 1] < left[1, 0]
 
 
+# Molmo's own layout (base 336, patch 14, margins 4+4 = 112 px, pooling 2, up to 12 crops). One block of
+# <im_start>, 12 rows of 12 patches each closed by <im_col>, <im_end> is 158 tokens.
+MOLMO = ImageConfig(base_size=336, patch_size=14, max_crops=12, overlap_margins=(4, 4))
+
+
+@pytest.mark.parametrize(
+    "size,tiling,tokens",
+    [
+        # A side under the 112 px of margins: Molmo always picks 1x1 (before: 1x2, 412 tokens)...
+        ((500, 100), (1, 1), 316),
+        ((100, 500), (1, 1), 316),  # before: 2x1, 420 tokens
+        ((111, 900), (1, 1), 316),  # before: 4x1, 628 tokens
+        ((60, 60), (1, 1), 316),
+        # ...a side of exactly 112 px has an infinite scale, so the other side decides: 3 crops for 488 px.
+        ((600, 112), (1, 3), 158 + 1 + 12 * (10 + 8 + 10 + 1) + 1),
+        ((113, 113), (1, 1), 316),
+        ((1000, 700), (3, 4), 158 + 1 + (10 + 8 + 10) * (10 + 8 + 8 + 10 + 1) + 1),
+    ],
+)
+def test_tiling_matches_molmo_for_small_and_thin_images(size, tiling, tokens):
+    out = preprocess_image(Image.new("RGB", size, (90, 10, 200)), MOLMO, IDS)
+    assert out.tiling == tiling
+    assert len(out.tokens) == tokens and out.crops.shape[0] == 1 + tiling[0] * tiling[1]
+
+
+def test_resize_scale_is_float32_like_molmo():
+    # 336 / 333 in float64 puts the width at 335.99.. -> 335 px; Molmo's float32 gives the whole 336.
+    pixels, mask = resize_and_pad(Image.new("RGB", (333, 100), (255, 255, 255)), 336, 336)
+    assert mask.sum(axis=1).max() == 336 and mask.sum(axis=0).max() == 100
+    assert select_tiling(-12, 388, 224, 12) == (1, 1)  # a negative side: 1x1, whatever the other side
+
+
 def test_patch_mask_marks_padding():
     cfg = ImageConfig(base_size=84, patch_size=14, max_crops=1, overlap_margins=(0, 0))
     out = preprocess_image(Image.new("RGB", (84, 40)), cfg, IDS)  # letterboxed: rows 22-62 are image
@@ -99,4 +131,5 @@ def test_example_targets_only_on_answers(tiny_tokenizer_dir):
     assert batch["attention_mask"][1].sum() == len(inference["input_ids"])
 
     short = ExampleBuilder(tok, cfg, max_seq_len=40).build(Image.new("RGB", (60, 40)), [conv], None)
-    assert len(short["input_ids"]) == 40
+    assert len(short["input_ids"]) == 40 and short["truncated"] and not ex["truncated"]
+    assert int(collate([short, ex], tok.pad_token_id)["truncated"]) == 1  # counted for the metrics

@@ -4,6 +4,7 @@ import shutil
 import pytest
 from safetensors.torch import load_file
 
+from trainer.progress import Progress
 from trainer.train import LRSchedule, latest_checkpoint, main
 
 
@@ -61,12 +62,31 @@ def test_resume_is_exact(config_file, clock_shards, tmp_path):
     assert la[3:] == lb
 
 
-def test_time_budget_stops_at_a_log_step(config_file, clock_shards, tmp_path):
-    out = tmp_path / "timed"
-    run(config_file, clock_shards, out, "--steps", "1000", "--max-minutes", "0.0001", "--log-every", "2")
-    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+def test_time_limit_stops_early_but_never_changes_a_step(config_file, clock_shards, tmp_path):
+    timed, untimed = tmp_path / "timed", tmp_path / "untimed"
+    run(config_file, clock_shards, timed, "--steps", "40", "--max-minutes", "0.0001", "--log-every", "2")
+    keep_all = ("--save-every", "2", "--keep-checkpoints", "40")
+    run(config_file, clock_shards, untimed, "--steps", "40", "--log-every", "2", *keep_all)
+    rows = [json.loads(x) for x in (timed / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [2]
-    assert latest_checkpoint(out).name == "step_0000002" and (out / "final").exists()
+    assert latest_checkpoint(timed).name == "step_0000002" and (timed / "final").exists()
+    # The LR schedule follows --steps, not the clock: step 2 is the same step in both runs.
+    same = json.loads((untimed / "metrics.jsonl").read_text().splitlines()[0])
+    assert (rows[0]["lr"], rows[0]["loss"]) == (same["lr"], same["loss"])
+    a = load_file(timed / "checkpoints" / "step_0000002" / "model" / "model.safetensors")
+    b = load_file(untimed / "checkpoints" / "step_0000002" / "model" / "model.safetensors")
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_progress_writes_plain_lines_to_a_log_file(tmp_path):
+    with open(tmp_path / "log.txt", "w") as log:
+        progress = Progress(total=20, every_s=0.0, stream=log)
+        for step in (5, 10, 20):
+            progress.update(step, {"loss": 0.5, "lr": 1e-3, "samples_per_s": 12.0})
+        progress.close()
+    text = (tmp_path / "log.txt").read_text()
+    assert "\r" not in text and text.count("\n") == 3
+    assert text.splitlines()[-1].startswith("step 20/20 loss 0.5000 lr 1.00e-03 12.0 samples/s")
 
 
 def test_ddp_two_processes(config_file, clock_shards, tmp_path):
@@ -109,7 +129,8 @@ def test_ddp_two_processes(config_file, clock_shards, tmp_path):
 
 def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
     """Memorising 8 drawn clocks: the question templates are random, so only the image tells the time.
-    The learned answers must get much worse when the images are blanked."""
+    The learned answers must get much worse when the images are blanked. (No length grouping: with 8 rows a
+    group of 8 batches is 8 copies of them, sorted into batches of near-duplicates.)"""
     import sys
     from pathlib import Path
 
@@ -117,9 +138,8 @@ def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
     from clock_fixture import write_clock_shards
 
     from trainer.data import build_sources
-    from trainer.evaluate import eval_loss
+    from trainer.evaluate import evaluate
     from trainer.model import VLM
-    from trainer.preprocess import ExampleBuilder
 
     shards = write_clock_shards(tmp_path / "s", {"train": 8}, shards=1, rows_per_group=8)
     cfg = tmp_path / "c.json"
@@ -128,7 +148,7 @@ def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
             {
                 "preset": "tiny",
                 "model": {"tokenizer": str(tiny_tokenizer_dir)},
-                "train": {"batch_size": 8, "num_workers": 0, "log_every": 10, "shuffle_buffer": 1},
+                "train": {"batch_size": 8, "num_workers": 0, "log_every": 10, "shuffle_buffer": 1, "length_group": 1},
             }
         )
     )
@@ -150,8 +170,6 @@ def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
     losses = [json.loads(x)["loss"] for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert losses[-1] < 0.2 * losses[0]
     model = VLM.from_pretrained(tmp_path / "r" / "final")
-    builder = ExampleBuilder(model.tokenizer, model.cfg.image, model.cfg.max_seq_len)
-    (src,) = build_sources([str(shards)], "train")
-    real = eval_loss(model, src, builder, 8, 8)
-    blank = eval_loss(model, src, builder, 8, 8, blank_images=True)
+    metrics, _ = evaluate(model, build_sources([str(shards)], "train"), batch_size=8, generate=False)
+    real, blank = metrics["clocks"]["loss"], metrics["clocks"]["loss_blank_images"]
     assert real < 0.7 * blank, (real, blank)
