@@ -50,7 +50,12 @@ def page_colour(pixels: np.ndarray) -> np.ndarray | None:
     """The colour of the page, from the outer border ring; None when no colour dominates it (full bleed)."""
     b = BORDER
     ring = np.concatenate(
-        [pixels[:b].reshape(-1, 3), pixels[-b:].reshape(-1, 3), pixels[:, :b].reshape(-1, 3), pixels[:, -b:].reshape(-1, 3)]
+        [
+            pixels[:b].reshape(-1, 3),
+            pixels[-b:].reshape(-1, 3),
+            pixels[:, :b].reshape(-1, 3),
+            pixels[:, -b:].reshape(-1, 3),
+        ]
     )
     keys = _quantised(ring)
     values, counts = np.unique(keys, return_counts=True)
