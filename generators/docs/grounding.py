@@ -18,8 +18,10 @@ from itertools import combinations
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9}
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+# Times (09:30), dates (2024-05-20) and fractions (3/4) are not numbers: they are matched as text.
 NUMBER = re.compile(
-    rf"(?<![\w.])([-+\u2212]?)\s?[$\u20ac\u00a3\u00a5]?\s?({_NUM})(?:\s?(thousand|million|billion|bn|mn|k|m|b)\b)?(\s?%)?",
+    rf"(?<![\w.:/])(?<!\d-)([-+\u2212]?)\s?[$\u20ac\u00a3\u00a5]?\s?({_NUM})(?![:/]\d|-\d|\.\d|\d|,\d)"
+    rf"(?:\s?(thousand|million|billion|bn|mn|k|m|b)\b)?(\s?%)?",
     re.IGNORECASE,
 )
 
@@ -110,8 +112,41 @@ class Facts:
             return False
         return any(needle in words(text) for text in self.texts)
 
-    def number_found(self, number: Number) -> bool:
-        return any(number.matches(v) for v in self.numbers)
+    def number_found(self, number: Number, values: list[float] | None = None) -> bool:
+        """The number is one of `values` (default: every number of the data and shown text). '$465k' also
+        matches 465 where a header says the column is in thousands ('North ($k)')."""
+        values = self.numbers if values is None else values
+        forms = [number] if number.scale == 1 else [number, Number(number.value / number.scale, number.decimals)]
+        return any(form.matches(v) for form in forms for v in values)
+
+    def named_rows(self, question: str) -> list[tuple[Table, int]]:
+        """The rows whose label the question names as whole words (labels of 2+ characters)."""
+        asked = words(question)
+        found = []
+        for table in self.tables:
+            col = table.label_column
+            if col is None:
+                continue
+            for index, row in enumerate(table.rows):
+                label = words(row[col]) if col < len(row) else " "
+                if len(label.strip()) >= 2 and label in asked:
+                    found.append((table, index))
+        # "Basecamp 3" names the row "Basecamp 3", not also a row labelled "3"
+        return [(t, i) for t, i in found if not any(_longer_label(t, i, u, j) for u, j in found)]
+
+    def row_values(self, table: Table, row: int) -> list[float]:
+        """A row's numbers and what is computed from that row alone: its share of each column's total, the
+        sum of its numeric cells and their differences."""
+        cells = [column[row] for column in table.numeric.values() if column[row] is not None]
+        values = list(cells) + [n.value for cell in table.rows[row] for n in numbers_in(cell)]
+        for column in table.numeric.values():
+            total = sum(v for v in column if v is not None)
+            if total and column[row] is not None:
+                values.append(100 * column[row] / total)
+        if len(cells) >= 2:
+            values.append(sum(cells))
+            values += [abs(a - b) for a, b in combinations(cells, 2) if a != b]
+        return values
 
     def derived(self, question: str) -> list[float]:
         """Values an answer may be computed to: per numeric column the sum, mean, range, each value's share of
@@ -131,7 +166,7 @@ class Facts:
                 values += [total, total / len(column), max(column) - min(column), len(column)]
                 if total:
                     values += [100 * v / total for v in column]
-                values += [abs(a - b) for a, b in combinations(column, 2)]
+                values += [abs(a - b) for a, b in combinations(column, 2) if a != b]
                 if threshold is not None:
                     above, limit = threshold
                     values.append(sum((v > limit) if above else (v < limit) for v in column))
@@ -140,8 +175,14 @@ class Facts:
                 cells = [column[row_index] for column in table.numeric.values() if column[row_index] is not None]
                 if len(cells) >= 2:
                     values.append(sum(cells))
-                    values += [abs(a - b) for a, b in combinations(cells, 2)]
+                    values += [abs(a - b) for a, b in combinations(cells, 2) if a != b]
         return values
+
+
+def _longer_label(table: Table, row: int, other_table: Table, other_row: int) -> bool:
+    col, other_col = table.label_column, other_table.label_column
+    mine, theirs = words(table.rows[row][col]), words(other_table.rows[other_row][other_col])
+    return mine != theirs and mine in theirs
 
 
 def _threshold(question: str) -> tuple[bool, float] | None:

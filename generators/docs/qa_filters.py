@@ -103,7 +103,14 @@ def short_problem(question: str, answer: str, facts: Facts) -> str | None:
     answer = ARTICLE.sub("", answer.strip().rstrip(".!"))
     number = as_one_number(answer)
     if number is not None:
-        if facts.number_found(number) or any(number.matches(v) for v in facts.derived(question)):
+        named = facts.named_rows(question)
+        if len(named) == 1:  # "What is the top speed of the Model S?": the answer must be that row's value
+            table, row = named[0]
+            if facts.number_found(number, facts.row_values(table, row)):
+                return None
+            label = table.rows[row][table.label_column]
+            return f"number {answer!r} is not a value of {label} in the data"
+        if facts.number_found(number) or facts.number_found(number, facts.derived(question)):
             return None
         if number.percent and any(number.matches(100 * v) for v in facts.numbers if abs(v) <= 1):
             return None
@@ -128,17 +135,17 @@ def ranking_problem(question: str, answer: str, facts: Facts) -> str | None:
         return None
     rank = 2 if re.search(r"\bsecond\b", question, re.I) else 3 if re.search(r"\bthird\b", question, re.I) else 1
     for table in facts.tables:
-        row = _row_named(table, answer)
-        if row is None or not table.numeric:
+        rows = _rows_named(table, answer)
+        if not rows or not table.numeric:
             continue
         columns = _columns_asked(table, question)
         best_names = []
         for col in columns:
             values = table.numeric[col]
             ranked = sorted((v for v in values if v is not None), reverse=bool(high))
-            if len(ranked) < rank or values[row] is None:
+            if len(ranked) < rank:
                 continue
-            if values[row] == ranked[rank - 1]:
+            if any(values[row] == ranked[rank - 1] for row in rows):
                 return None
             best_names.append(table.rows[values.index(ranked[rank - 1])][table.label_column or 0])
         if best_names:
@@ -146,18 +153,17 @@ def ranking_problem(question: str, answer: str, facts: Facts) -> str | None:
     return None
 
 
-def _row_named(table: Table, answer: str) -> int | None:
+def _rows_named(table: Table, answer: str) -> list[int]:
+    """The rows the answer names: those whose label it is, else those whose label it contains or is part of."""
     col = table.label_column
     if col is None:
-        return None
+        return []
     target = words(answer)
-    for index, row in enumerate(table.rows):
-        if col < len(row) and words(row[col]).strip() and words(row[col]) == target:
-            return index
-    for index, row in enumerate(table.rows):
-        if col < len(row) and words(row[col]).strip() and (words(row[col]) in target or target in words(row[col])):
-            return index
-    return None
+    labels = [words(row[col]) if col < len(row) else " " for row in table.rows]
+    exact = [i for i, label in enumerate(labels) if label.strip() and label == target]
+    if exact:
+        return exact
+    return [i for i, label in enumerate(labels) if label.strip() and (label in target or target in label)]
 
 
 def _columns_asked(table: Table, question: str) -> list[int]:
@@ -223,7 +229,7 @@ def summary_problem(answer: str, facts: Facts, question: str) -> str | None:
     for number in numbers_in(answer):
         if number.decimals == 0 and number.scale == 1 and 1 <= number.value <= 12 and not number.percent:
             continue  # "three of the five", "top 3": small counts are read off the figure
-        if not (facts.number_found(number) or any(number.matches(v) for v in derived)):
+        if not (facts.number_found(number) or facts.number_found(number, derived)):
             return f"summary states a number not in the data ({number.value:g})"
     flat = words(answer)
     names = [text for text in facts.texts if len(words(text).strip()) >= 3]

@@ -68,9 +68,25 @@ def test_wrong_answers_the_old_substring_match_kept_are_dropped():
     ]
     kept, dropped = kept_and_dropped(pairs)
     assert kept == []
-    assert "not in the data" in dropped["18"] and "not in the data" in dropped["10"]
+    assert dropped["18"] == "number '18' is not a value of Model S in the data"
+    assert "not in the data" in dropped["10"] and "not a value of Ioniq 5" in dropped["$41,000"]
     assert dropped["Taycan"] == "'Taycan' is not the fastest in the data (Model S is)"
     assert "contradicts the data" in dropped["Yes"]
+
+
+def test_a_value_asked_about_one_row_must_be_that_rows():
+    shares = "Appliance,Share of use (%)\nHeating,38\nLighting,9\nOther,3\n"
+    pairs = [
+        ("What share of use goes to heating?", "3%"),  # in the data, but it is Other's
+        ("What share of use goes to lighting?", "9%"),
+        ("What is the revenue of the North in Q2 2023?", "$465k"),  # the header says thousands
+    ]
+    revenue = "Quarter,North ($k),South ($k)\nQ1 2023,412,538\nQ2 2023,465,602\n"
+    assert kept_and_dropped(pairs[:2], shares, "", "html") == (
+        ["9%"],
+        {"3%": "number '3%' is not a value of Heating in the data"},
+    )
+    assert kept_and_dropped(pairs[2:], revenue, "", "html")[0] == ["$465k"]
 
 
 def test_names_are_whole_words_and_rankings_are_checked():
