@@ -150,7 +150,8 @@ def code_is_whole(renderer: str, code: str) -> bool:
 def test_competent_replies_become_rows(tmp_path, refuse_structured):
     """Replies the way strong models write them (tests/generators/docs/competent), served over HTTP: at least
     95% of examples become rows; no kept row has cut code, a chatty title or an answer the data does not
-    support; the reply cut at the token limit (an itemised 4k-token receipt) got its shorter round."""
+    support; the reply cut at the token limit (an itemised 4k-token receipt) got its shorter round, and a QA
+    reply cut at the limit lost only its partial pair."""
     from tests.generators.docs.competent.scenarios import ALL
     from tests.generators.docs.competent.server import serving
 
@@ -176,6 +177,7 @@ def test_competent_replies_become_rows(tmp_path, refuse_structured):
     receipt = next(r for r in rows if r["figure_type"] == "receipt")
     attempts = json.loads(receipt["provenance"]["details"])["attempts"]
     assert [a["stage"] for a in attempts] == ["code", "ok"] and attempts[0]["error"].startswith("reply cut at")
-    tents = next(r for r in rows if r["topic"] == "Comparison of three-season hiking tents")
-    dropped = json.loads(tents["provenance"]["details"])["qa_dropped"]
-    assert any(d["reason"].startswith("reply cut at") for d in dropped)
+    if refuse_structured:  # the plain-text QA of the tents table explains every answer and runs out of tokens
+        tents = next(r for r in rows if r["topic"] == "Comparison of three-season hiking tents")
+        dropped = json.loads(tents["provenance"]["details"])["qa_dropped"]
+        assert any(d["reason"].startswith("reply cut at") for d in dropped)
