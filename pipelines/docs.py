@@ -20,7 +20,15 @@ from generators.docs.figures import FIGURE_TYPES
 from generators.docs.personas import load_personas
 from generators.docs.prompts import PROMPTS_VERSION
 from generators.docs.renderers import RENDERERS
-from generators.docs.stages import DocsExample, DocsSettings, DocsStageRunner, RendererPool, plan_example
+from generators.docs.stages import (
+    LOCAL_MODEL_TOKENS,
+    STRONG_MODEL_TOKENS,
+    DocsExample,
+    DocsSettings,
+    DocsStageRunner,
+    RendererPool,
+    plan_example,
+)
 from inference.llm import LLMBackend, LLMConfig, add_llm_arguments, llm_config_from_args, make_llm
 from inference.llm.models import model_id_for
 from pipelines.common import plots
@@ -35,7 +43,7 @@ from pipelines.common.subset import PreviewItem, RunContext, Subset
 from schemas import docs as docs_schema
 from schemas.common import image_value, provenance, sha256_hex
 
-GENERATOR_VERSION = "docs-1"
+GENERATOR_VERSION = "docs-2"
 # Two shards at least for the largest split, so a small local run keeps both cores busy. A constant, not the
 # worker count: the shard layout must not depend on the machine.
 MIN_SHARDS = 2
@@ -45,16 +53,27 @@ def example_id(seed: int, index: int) -> str:
     return f"docs-s{seed}-{index:09d}"
 
 
+def token_budget(args: argparse.Namespace, stage: str) -> int:
+    """--STAGE-tokens, else the default for the backend: strong models (openai, vllm) write full documents; the
+    embedded local model runs to whatever budget it gets, so it gets a small one."""
+    given = getattr(args, f"{stage}_tokens")
+    if given is not None:
+        return given
+    local = args.llm_backend == "transformers" and args.llm_model is None
+    return (LOCAL_MODEL_TOKENS if local else STRONG_MODEL_TOKENS)[stage]
+
+
 def settings_from_args(args: argparse.Namespace) -> DocsSettings:
     return DocsSettings(
         renderers=tuple(args.renderers.split(",")),
         repair_attempts=args.repair_attempts,
         render_timeout_s=args.render_timeout,
-        topic_tokens=args.topic_tokens,
-        data_tokens=args.data_tokens,
-        code_tokens=args.code_tokens,
-        qa_tokens=args.qa_tokens,
+        topic_tokens=token_budget(args, "topic"),
+        data_tokens=token_budget(args, "data"),
+        code_tokens=token_budget(args, "code"),
+        qa_tokens=token_budget(args, "qa"),
         code_temperature=args.code_temperature,
+        structured=args.structured_outputs,
     )
 
 
@@ -138,6 +157,7 @@ class DocsMaker(ExampleMaker):
                     "llm_backend": self.llm_config.backend,
                     "attempts": example.attempts,
                     "qa_dropped": example.qa_dropped,
+                    "structured": example.structured,
                 },
             ),
         )
@@ -196,9 +216,19 @@ class Docs(Subset):
             parser.add_argument(
                 f"--{stage}-tokens",
                 type=int,
-                default=getattr(defaults, f"{stage}_tokens"),
-                help=f"Max new tokens of the {stage} call (default: %(default)s).",
+                default=None,
+                help=f"Max new tokens of the {stage} call (default: {STRONG_MODEL_TOKENS[stage]}, or "
+                f"{LOCAL_MODEL_TOKENS[stage]} for the embedded local model). A reply cut at the limit is never "
+                "kept: it gets a round asking for it complete and shorter, or is rejected.",
             )
+        parser.add_argument(
+            "--structured-outputs",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.structured,
+            help="Ask for the data, QA pairs and Vega-Lite specs as JSON schemas: response_format on "
+            "OpenAI-compatible servers (dropped cleanly if a server refuses it), guided decoding on vLLM, a "
+            "grammar-constrained decoder locally (default: on).",
+        )
         parser.add_argument(
             "--code-temperature",
             type=float,
@@ -218,7 +248,7 @@ class Docs(Subset):
         if args.render_timeout <= 0:
             problems.append("--render-timeout must be > 0")
         for stage in ("topic", "data", "code", "qa"):
-            if getattr(args, f"{stage}_tokens") < 1:
+            if getattr(args, f"{stage}_tokens") is not None and getattr(args, f"{stage}_tokens") < 1:
                 problems.append(f"--{stage}-tokens must be at least 1")
         if args.code_temperature < 0:
             problems.append("--code-temperature must be >= 0")
@@ -340,9 +370,12 @@ class Docs(Subset):
             f"A render that fails or gives an unusable image (blank, tiny, extreme aspect, cut off) goes back to "
             f"the LLM with the error, up to {args.repair_attempts} times (`render_attempts`, and every attempt in "
             "`provenance.details`). QA pairs are written from the data and code only - the QA step never sees the "
-            "image - and kept only when non-empty, not duplicated, and, for short extractive answers, found in "
-            "the data or code; each has a kind in `qa_kinds` (short, multiple_choice, yes_no, summary, "
-            "unanswerable). Every example that stopped is in `_rejected/` with its stage and reason.\n\n"
+            "image - and kept only when the data supports them: numbers must equal a value of the data or of the "
+            "text the code shows, or be computed from the data (totals, counts, means, differences); names must "
+            "occur as whole words and 'highest/lowest' answers must name that row; multiple-choice options and "
+            "summaries are checked the same way. Each has a kind in `qa_kinds` (short, multiple_choice, yes_no, "
+            "summary, unanswerable). A reply cut at the token limit is never kept. Every example that stopped is "
+            "in `_rejected/` with its stage and reason.\n\n"
             "PixMo-Docs publishes four configs (charts, tables, diagrams, other). Here the splits are the top "
             "folders as in every subset, and the config is the `config` column: filter on it, e.g. "
             "`ds.filter(lambda r: r['config'] == 'charts')`. The config follows the figure type (an HTML page "

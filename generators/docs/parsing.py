@@ -115,23 +115,46 @@ def _shares_words(text: str, shown: str, count: int) -> bool:
 
 
 def _short_title(line: str) -> str:
-    """A title inside a chatty line: its quoted phrase, else its first clause, cut to 12 words (the topic only
-    steers the data prompt, so a clipped one still does its job)."""
-    quoted = re.search(r"[\"\u201c]([^\"\u201d]{8,120})[\"\u201d]", line)
-    if quoted:
-        return quoted.group(1).strip()
+    """A title inside a long line: its first clause, cut to 12 words (the topic only steers the data prompt, so
+    a clipped one still does its job)."""
     first = re.split(r"[:.!?;]", line, maxsplit=1)[0].split()
     if len(first) < 3:
         raise ParseError("topic is longer than 16 words and has no short first clause")
     return " ".join(first[:12]).rstrip(",")
 
 
+# What chatty models put before a title: "Sure! Here's a title:", "How about:", "I'd call it", "Title:".
+PREAMBLE = re.compile(
+    r"^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|here you go|happy to help)\b[^a-z0-9]*)*"
+    r"(?:(?:here(?:'s| is| are)|how about|i(?:'d| would) (?:call it|go with|suggest|make|title it)|"
+    r"my suggestion|suggested title|a good title|one option|title|topic)\b[^:\n]*?:\s*)?",
+    re.IGNORECASE,
+)
+QUOTED = re.compile(r"[\"\u201c\u201d\u2018\u2019]([^\"\u201c\u201d]{3,150})[\"\u201c\u201d]")
+QUOTES = "\"'\u201c\u201d\u2018\u2019`"
+
+
+def clean_title(line: str) -> str:
+    """A title line without markdown, list markers, a chatty preamble, quotes or trailing punctuation; '' when
+    nothing of a title is left ('Sure! Here's a title:')."""
+    line = re.sub(r"[*_#]{1,3}", "", line).strip()
+    line = re.sub(r"^(?:[-\u2022]|\d+[.)])\s+", "", line)
+    quoted = QUOTED.search(line)
+    if quoted:  # 'I would make "Coffee exports by country"': the quoted phrase is the title
+        line = quoted.group(1)
+    line = PREAMBLE.sub("", line, count=1)
+    line = line.strip().strip(QUOTES).strip()
+    line = re.sub(r"[\s.,;:!\u2026-]+$", "", line).strip(QUOTES).strip()  # a title ends without a period
+    if re.fullmatch(r"(?:sure|certainly|of course|okay|ok|great|absolutely)?[\s!.,]*", line, re.IGNORECASE):
+        return ""
+    return line
+
+
 def parse_topic(text: str, shot_topic: str = "") -> str:
-    """The first non-empty line, without list markers, quotes or a 'Title:' label; a chatty line gives its
-    quoted phrase when it has one ('I would make "Coffee exports by country"')."""
+    """The first line that holds a title, cleaned (clean_title); a long line gives its first clause. ParseError
+    when no line holds one."""
     for line in text.splitlines():
-        line = re.sub(r"^[-*#\d.)\s\"']*(?:(?:topic|title)\s*:\s*)?", "", line, flags=re.IGNORECASE)
-        line = line.strip().strip("\"'*").strip()
+        line = clean_title(line)
         if not line:
             continue
         if len(line.split()) > 16:
@@ -139,7 +162,7 @@ def parse_topic(text: str, shot_topic: str = "") -> str:
         if copies_example(line) or (shot_topic and _shares_words(line, shot_topic, 4)):
             raise ParseError("topic copies the prompt's example")
         return line
-    raise ParseError("no topic in the reply")
+    raise ParseError("no title in the reply")
 
 
 def _markdown_rows(lines: list[str]) -> list[list[str]]:
@@ -169,6 +192,9 @@ def parse_csv(text: str) -> str:
     table is the longest run of equally wide lines, so prose around it is dropped; a Markdown pipe table is
     accepted and converted: small models often answer with one."""
     body = unfence(text)
+    structured = _columns_rows(body)
+    if structured is not None:
+        body = structured
     lines = [line for line in body.splitlines() if line.strip()]
     if not lines:
         raise ParseError("no CSV in the reply")
@@ -199,6 +225,30 @@ def parse_csv(text: str) -> str:
     if len(result) > MAX_DATA_CHARS:
         raise ParseError(f"CSV is too long ({len(result)} chars)")
     return result
+
+
+def _columns_rows(body: str) -> str | None:
+    """A structured reply, {"columns": [...], "rows": [[...], ...]}, as CSV text; None when it is not one."""
+    if not body.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("columns"), list):
+        return None
+    rows = [r for r in value.get("rows") or [] if isinstance(r, list)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in [value["columns"], *rows]:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
 
 
 # "Grey heron: 14", "- Moorhen - 18", "3. Coot 27%": a label, a separator, one number (with a unit or %).
@@ -309,8 +359,37 @@ QA_LINE = re.compile(
 )
 
 
-def parse_qa(text: str) -> list[tuple[str, str]]:
-    """Q:/A: pairs in order. A question's continuation lines (options) join it; an answer ends at the next Q."""
+def parse_qa(text: str, cut: bool = False) -> list[tuple[str, str]]:
+    """Q:/A: pairs in order, or the pairs of a structured reply ({"pairs": [{"question", "answer"}, ...]}). A
+    question's continuation lines (options) join it; an answer ends at the next Q. When the reply was `cut` at
+    the token limit, its last pair may be partial and is left out (a structured reply keeps only the objects
+    that closed before the cut)."""
+    body = unfence(text)
+    if body.lstrip().startswith("{"):
+        return _structured_pairs(body)
+    pairs, pending_question = _text_pairs(text)
+    # Cut inside the last answer: that answer may be half written. Cut inside a new question: the pairs before
+    # it are whole.
+    return pairs[:-1] if cut and not pending_question else pairs
+
+
+def _structured_pairs(body: str) -> list[tuple[str, str]]:
+    """Each complete {"question": ..., "answer": ...} object, even in JSON cut off after it."""
+    decoder = json.JSONDecoder()
+    pairs = []
+    for match in re.finditer(r"\{\s*\"(?:question|answer)\"", body):
+        try:
+            value, _ = decoder.raw_decode(body, match.start())
+        except ValueError:
+            continue
+        question, answer = value.get("question"), value.get("answer")
+        if isinstance(question, str) and isinstance(answer, str | int | float):
+            pairs.append((question.strip(), str(answer).strip()))
+    return pairs
+
+
+def _text_pairs(text: str) -> tuple[list[tuple[str, str]], bool]:
+    """(pairs, whether the text ends in a question still without its answer)."""
     pairs: list[tuple[str, str]] = []
     question: str | None = None
     answer: str | None = None
@@ -318,7 +397,7 @@ def parse_qa(text: str) -> list[tuple[str, str]]:
         match = QA_LINE.match(line)
         if match:
             label = match.group(1)[0].upper()
-            content = match.group(2).strip()
+            content = match.group(2).strip().strip("*").strip()
             if label == "Q":
                 if question is not None and answer is not None:
                     pairs.append((question, answer))
@@ -330,4 +409,4 @@ def parse_qa(text: str) -> list[tuple[str, str]]:
                 question = f"{question}\n{line.strip()}".strip()  # options under a multiple-choice question
     if question is not None and answer is not None:
         pairs.append((question, answer))
-    return [(q.strip(), a.strip()) for q, a in pairs]
+    return [(q.strip(), a.strip()) for q, a in pairs], question is not None and answer is None

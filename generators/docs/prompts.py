@@ -5,12 +5,15 @@ subject) before the real request: a small model follows a shown exchange far bet
 shown answers are ours, so a reply that reuses them is rejected (parse_topic, copies_shot_data, copies_shot_code,
 copies_shot_qa in parsing.py): every kept topic, table, program and QA pair is the model's own."""
 
+import csv
+import io
+import json
 from dataclasses import dataclass, replace
 
 from generators.docs.figures import FIGURE_TYPES
 from inference.llm import ChatMessage, GenerationParams, LLMRequest
 
-PROMPTS_VERSION = "docs-prompts-4"
+PROMPTS_VERSION = "docs-prompts-5"
 
 # The QA step sees the code, cut to this length: the data carries the facts, and long prompts are slow.
 QA_CODE_CHARS = 1500
@@ -26,6 +29,137 @@ JSON_INSTRUCTIONS = (
     "Write the data as one short JSON object with concrete values (names, numbers, dates). "
     "Reply with the JSON only, no explanation."
 )
+# Structured outputs: with `structured` on, every stage with a format asks for it as a JSON schema (the backend
+# constrains the reply to it where it can) and the prompt and its worked exchange show the same JSON.
+TABLE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "columns": {"type": "array", "items": {"type": "string", "maxLength": 60}, "minItems": 2, "maxItems": 8},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "items": {"anyOf": [{"type": "string", "maxLength": 80}, {"type": "number"}]},
+                "minItems": 2,
+                "maxItems": 8,
+            },
+            "minItems": 2,
+            "maxItems": 12,
+        },
+    },
+    "required": ["columns", "rows"],
+    "additionalProperties": False,
+}
+DOCUMENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 120},
+        "subtitle": {"type": "string", "maxLength": 200},
+        "date": {"type": "string", "maxLength": 40},
+        "place": {"type": "string", "maxLength": 120},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "maxLength": 120},
+                    "value": {"anyOf": [{"type": "string", "maxLength": 300}, {"type": "number"}]},
+                    "time": {"type": "string", "maxLength": 40},
+                },
+                "required": ["name"],
+                "additionalProperties": False,
+            },
+            "minItems": 2,
+            "maxItems": 12,
+        },
+    },
+    "required": ["title", "items"],
+    "additionalProperties": False,
+}
+QA_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "pairs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "question": {"type": "string", "maxLength": 400},
+                    "answer": {"type": "string", "maxLength": 400},
+                },
+                "required": ["question", "answer"],
+                "additionalProperties": False,
+            },
+            "minItems": 3,
+            "maxItems": 12,
+        }
+    },
+    "required": ["pairs"],
+    "additionalProperties": False,
+}
+# Vega-Lite's own schema is far too large for a grammar; this holds what a single-view spec needs, and leaves
+# the inside of mark, encoding, layer and config open.
+VEGALITE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "$schema": {"type": "string"},
+        "title": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+        "description": {"type": "string"},
+        "width": {"type": "number"},
+        "height": {"type": "number"},
+        "padding": {"type": "number"},
+        "data": {
+            "type": "object",
+            "properties": {"values": {"type": "array", "items": {"type": "object"}, "minItems": 1}},
+            "required": ["values"],
+            "additionalProperties": False,
+        },
+        "mark": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+        "encoding": {"type": "object"},
+        "transform": {"type": "array"},
+        "layer": {"type": "array"},
+        "config": {"type": "object"},
+        "background": {"type": "string"},
+        "autosize": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+        "view": {"type": "object"},
+        "resolve": {"type": "object"},
+        "params": {"type": "array"},
+    },
+    "required": ["data"],
+    "additionalProperties": False,
+}
+STRUCTURED_CODE_SCHEMAS = {"vegalite": VEGALITE_SCHEMA}
+TABLE_INSTRUCTIONS = (
+    'Reply with one JSON object: {"columns": [the header names], "rows": [[one data row], ...]}, 4 to 8 rows.'
+)
+DOCUMENT_INSTRUCTIONS = (
+    'Reply with one JSON object: {"title": ..., "date": ..., "place": ..., "items": [{"name": ..., "value": ..., '
+    '"time": ...}, ...]} with concrete values (names, numbers, dates); leave out fields you do not need.'
+)
+QA_TEXT_FORMAT = "in exactly this format:\nQ: question\nA: answer"
+QA_JSON_FORMAT = 'as one JSON object: {"pairs": [{"question": ..., "answer": ...}, ...]}'
+
+
+def schema_text(schema: dict) -> str:
+    return json.dumps(schema, separators=(",", ":"))
+
+
+def table_json(csv_text: str) -> str:
+    """CSV as the structured reply of TABLE_SCHEMA (numbers as numbers), for the worked exchange."""
+    header, *rows = list(csv.reader(io.StringIO(csv_text.strip())))
+    return json.dumps({"columns": header, "rows": [[_number_or_text(c) for c in row] for row in rows]})
+
+
+def _number_or_text(cell: str) -> int | float | str:
+    try:
+        return int(cell)
+    except ValueError:
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+
+
 # Data must follow a format, so a lower temperature than the topic's; the small model loops on one line ("Moorhen,
 # 1.5" again and again) unless tokens it already wrote are made less likely.
 DATA_TEMPERATURE = 0.3
@@ -174,6 +308,7 @@ def _request(
     temperature: float,
     seed: int,
     repetition_penalty: float = 1.0,
+    schema: dict | None = None,
 ) -> LLMRequest:
     params = GenerationParams(
         max_new_tokens=max_new_tokens,
@@ -181,6 +316,7 @@ def _request(
         top_p=0.95,
         seed=seed,
         repetition_penalty=repetition_penalty,
+        json_schema=None if schema is None else schema_text(schema),
     )
     return LLMRequest(messages=messages, params=params, key=key)
 
@@ -202,24 +338,43 @@ def topic_request(key: str, persona: str, figure_type: str, max_new_tokens: int,
     return _request(key, messages, max_new_tokens, 0.6, seed)
 
 
-def data_question(persona: str, figure_type: str, topic: str, data_format: str) -> str:
-    instructions = CSV_INSTRUCTIONS if data_format == "csv" else JSON_INSTRUCTIONS
+def data_question(persona: str, figure_type: str, topic: str, data_format: str, structured: bool = False) -> str:
+    if structured:
+        instructions = TABLE_INSTRUCTIONS if data_format == "csv" else DOCUMENT_INSTRUCTIONS
+    else:
+        instructions = CSV_INSTRUCTIONS if data_format == "csv" else JSON_INSTRUCTIONS
     return (
         f"You are {_you(persona)}. You are making a {figure_type} about: {topic}.\n"
         f"Invent realistic data for it. {instructions}"
     )
 
 
-def data_request(
-    key: str, persona: str, figure_type: str, topic: str, data_format: str, max_new_tokens: int, seed: int
-) -> LLMRequest:
+def data_schema(data_format: str) -> dict:
+    return TABLE_SCHEMA if data_format == "csv" else DOCUMENT_SCHEMA
+
+
+def data_messages(
+    persona: str, figure_type: str, topic: str, data_format: str, structured: bool = False
+) -> tuple[ChatMessage, ...]:
     shot = data_shot(figure_type, data_format)
-    messages = (
-        ChatMessage("user", data_question(shot.persona, shot.figure_type, shot.topic, data_format)),
-        ChatMessage("assistant", shot.data.strip()),
-        ChatMessage("user", data_question(persona, figure_type, topic, data_format)),
+    shown = table_json(shot.data) if structured and data_format == "csv" else shot.data.strip()
+    return (
+        ChatMessage("user", data_question(shot.persona, shot.figure_type, shot.topic, data_format, structured)),
+        ChatMessage("assistant", shown),
+        ChatMessage("user", data_question(persona, figure_type, topic, data_format, structured)),
     )
-    return _request(key, messages, max_new_tokens, DATA_TEMPERATURE, seed, DATA_REPETITION_PENALTY)
+
+
+def data_request(
+    key: str,
+    messages: tuple[ChatMessage, ...],
+    data_format: str,
+    max_new_tokens: int,
+    seed: int,
+    structured: bool = False,
+) -> LLMRequest:
+    schema = data_schema(data_format) if structured else None
+    return _request(key, messages, max_new_tokens, DATA_TEMPERATURE, seed, DATA_REPETITION_PENALTY, schema)
 
 
 def code_question(persona: str, figure_type: str, topic: str, data: str, code_instructions: str) -> str:
@@ -241,15 +396,37 @@ def code_messages(
 
 
 def code_request(
-    key: str, messages: tuple[ChatMessage, ...], max_new_tokens: int, temperature: float, seed: int
+    key: str,
+    messages: tuple[ChatMessage, ...],
+    max_new_tokens: int,
+    temperature: float,
+    seed: int,
+    renderer: str = "",
+    structured: bool = False,
 ) -> LLMRequest:
-    return _request(key, messages, max_new_tokens, temperature, seed)
+    schema = STRUCTURED_CODE_SCHEMAS.get(renderer) if structured else None
+    return _request(key, messages, max_new_tokens, temperature, seed, schema=schema)
 
 
 def repair_messages(messages: tuple[ChatMessage, ...], code: str, problem: str) -> tuple[ChatMessage, ...]:
     """The conversation so far, the failed code as the model's turn, and the error to fix."""
-    fix = f"That did not work: {problem[:600]}\nFix it. Reply with the complete corrected code only."
+    fix = f"That did not work: {problem[:1200]}\nFix it. Reply with the complete corrected code only."
     return (*messages, ChatMessage("assistant", code), ChatMessage("user", fix))
+
+
+def cut_problem(tokens: int) -> str:
+    """What a repair round tells the model whose reply hit the token limit."""
+    limit = f"the {tokens}-token limit" if tokens else "the token limit"
+    return (
+        f"your reply was cut off at {limit} before it ended. Write it again, complete and "
+        "shorter: fewer words, rows or decorations, nothing left out at the end"
+    )
+
+
+def shorter_messages(messages: tuple[ChatMessage, ...], reply: str, tokens: int) -> tuple[ChatMessage, ...]:
+    """A cut reply as the model's turn, and the request to write it again complete and shorter."""
+    ask = f"That did not work: {cut_problem(tokens)}."
+    return (*messages, ChatMessage("assistant", reply), ChatMessage("user", ask))
 
 
 # The QA exchange shown first: the bird counts drawn with the plotly example, and pairs of each kind.
@@ -265,12 +442,12 @@ QA_SHOT_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
-def qa_question(figure_type: str, topic: str, data: str, code: str) -> str:
+def qa_question(figure_type: str, topic: str, data: str, code: str, structured: bool = False) -> str:
     return (
         f'A {figure_type} about "{topic}" was drawn from this data:\n{data.strip()}\n\n'
         f"and this code:\n{code[:QA_CODE_CHARS].strip()}\n\n"
-        "Write questions a reader could answer by looking at the figure, each followed by its answer, in "
-        "exactly this format:\nQ: question\nA: answer\n\n"
+        "Write questions a reader could answer by looking at the figure, each followed by its answer, "
+        f"{QA_JSON_FORMAT if structured else QA_TEXT_FORMAT}\n\n"
         "Write 5 questions whose answers are a short value copied from the data, 2 multiple-choice questions "
         "that list options (A), (B), (C), (D) with the correct option as the answer, 1 yes/no question, "
         "1 question asking to summarise the figure answered in one sentence, and 1 question the figure "
@@ -279,13 +456,23 @@ def qa_question(figure_type: str, topic: str, data: str, code: str) -> str:
 
 
 def qa_request(
-    key: str, figure_type: str, topic: str, data: str, code: str, max_new_tokens: int, seed: int
+    key: str,
+    figure_type: str,
+    topic: str,
+    data: str,
+    code: str,
+    max_new_tokens: int,
+    seed: int,
+    structured: bool = False,
 ) -> LLMRequest:
     shot = CODE_SHOTS["plotly"]
-    shown = "\n".join(f"Q: {q}\nA: {a}" for q, a in QA_SHOT_PAIRS)
+    if structured:
+        shown = json.dumps({"pairs": [{"question": q, "answer": a} for q, a in QA_SHOT_PAIRS]})
+    else:
+        shown = "\n".join(f"Q: {q}\nA: {a}" for q, a in QA_SHOT_PAIRS)
     messages = (
-        ChatMessage("user", qa_question(shot.figure_type, shot.topic, CSV_SHOT.data, shot.code)),
+        ChatMessage("user", qa_question(shot.figure_type, shot.topic, CSV_SHOT.data, shot.code, structured)),
         ChatMessage("assistant", shown),
-        ChatMessage("user", qa_question(figure_type, topic, data, code)),
+        ChatMessage("user", qa_question(figure_type, topic, data, code, structured)),
     )
-    return _request(key, messages, max_new_tokens, 0.5, seed)
+    return _request(key, messages, max_new_tokens, 0.5, seed, schema=QA_SCHEMA if structured else None)

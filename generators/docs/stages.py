@@ -11,7 +11,7 @@ from typing import Any
 
 from generators.docs import prompts
 from generators.docs.figures import FIGURE_TYPES, FigureType
-from generators.docs.image_checks import check_image
+from generators.docs.image_checks import check_render
 from generators.docs.parsing import (
     ParseError,
     copies_shot_code,
@@ -32,16 +32,25 @@ log = logging.getLogger(__name__)
 STAGES = ("topic", "data", "code", "render", "image_checks", "qa")
 
 
+# Token budgets sized for what strong instruction-tuned models write: a chatty title line, a table in a fenced
+# block with a sentence around it, a full HTML document (1.5-3k tokens) or a booktabs report, ten QA pairs.
+STRONG_MODEL_TOKENS = {"topic": 64, "data": 1024, "code": 4096, "qa": 1536}
+# The embedded 135M model rarely stops by itself: it runs to the budget, so big budgets only make it slower.
+LOCAL_MODEL_TOKENS = {"topic": 40, "data": 256, "code": 512, "qa": 384}
+
+
 @dataclass(frozen=True)
 class DocsSettings:
     renderers: tuple[str, ...] = tuple(RENDERERS)
     repair_attempts: int = 2
     render_timeout_s: float = 20.0
-    topic_tokens: int = 40
-    data_tokens: int = 256
-    code_tokens: int = 512
-    qa_tokens: int = 384
+    topic_tokens: int = STRONG_MODEL_TOKENS["topic"]
+    data_tokens: int = STRONG_MODEL_TOKENS["data"]
+    code_tokens: int = STRONG_MODEL_TOKENS["code"]
+    qa_tokens: int = STRONG_MODEL_TOKENS["qa"]
     code_temperature: float = 0.4
+    # Ask for the data, QA pairs and Vega-Lite specs as JSON schemas (constrained where the backend can).
+    structured: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class DocsExample:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     qa: list[QAPair] = field(default_factory=list)
     qa_dropped: list[dict[str, str]] = field(default_factory=list)
+    structured: dict[str, bool] = field(default_factory=dict)  # stage -> its reply was schema-constrained
     failure: StageFailure | None = None
 
     @property
@@ -93,6 +103,16 @@ class DocsExample:
             attempts=list(self.attempts),
             **details,
         )
+
+
+def tokens(result: LLMResult) -> int:
+    """How many tokens a cut reply had (0 when the backend does not say)."""
+    return result.completion_tokens
+
+
+def cut_reason(result: LLMResult) -> str:
+    where = f"{result.completion_tokens} tokens" if result.completion_tokens else "the token limit"
+    return f"reply cut at {where} (the token limit)" if result.completion_tokens else f"reply cut at {where}"
 
 
 def plan_example(seed: int, index: int, key: str, renderers: Sequence[str]) -> ExamplePlan:
@@ -162,35 +182,64 @@ class DocsStageRunner:
             if not result.ok:
                 example.fail("topic", f"LLM error: {result.error}")
                 continue
+            text = result.text
+            if result.finish_reason == "length":
+                # Only the lines that ended before the cut: a title cut mid-word is not a title.
+                text = text[: text.rfind("\n") + 1]
+                if not text.strip():
+                    example.fail("topic", cut_reason(result), reply=result.text[:300])
+                    continue
             try:
-                example.topic = parse_topic(result.text, prompts.CSV_SHOT.topic)
+                example.topic = parse_topic(text, prompts.CSV_SHOT.topic)
             except ParseError as e:
                 example.fail("topic", str(e), reply=result.text[:300])
 
     def data_stage(self, examples: list[DocsExample]) -> None:
-        alive = [e for e in examples if e.alive]
-        requests = [
-            prompts.data_request(
-                e.plan.key,
-                e.plan.persona,
-                e.plan.figure.name,
-                e.topic,
-                e.plan.figure.data_format,
-                self.settings.data_tokens,
-                self._seed("data", e),
+        """One call; a reply cut at the token limit gets one more asking for it complete and shorter, and is
+        rejected when that is cut too (a cut table silently loses rows)."""
+        structured = self.settings.structured
+        pending = [e for e in examples if e.alive]
+        conversations = {
+            e.plan.key: prompts.data_messages(
+                e.plan.persona, e.plan.figure.name, e.topic, e.plan.figure.data_format, structured
             )
-            for e in alive
-        ]
-        for example, result in zip(alive, self._call(requests), strict=True):
-            if not result.ok:
-                example.fail("data", f"LLM error: {result.error}")
-                continue
-            try:
-                figure = example.plan.figure
-                shot = prompts.data_shot(figure.name, figure.data_format)
-                example.data = parse_data(result.text, figure.data_format, shot.data)
-            except ParseError as e:
-                example.fail("data", str(e), reply=result.text[:300])
+            for e in pending
+        }
+        for attempt in range(2):
+            requests = [
+                prompts.data_request(
+                    e.plan.key,
+                    conversations[e.plan.key],
+                    e.plan.figure.data_format,
+                    self.settings.data_tokens,
+                    self._seed("data" if attempt == 0 else f"data-{attempt}", e),
+                    structured,
+                )
+                for e in pending
+            ]
+            retry = []
+            for example, result in zip(pending, self._call(requests), strict=True):
+                if not result.ok:
+                    example.fail("data", f"LLM error: {result.error}")
+                    continue
+                example.structured["data"] = result.structured
+                if result.finish_reason == "length":
+                    if attempt == 0:
+                        key = example.plan.key
+                        conversations[key] = prompts.shorter_messages(conversations[key], result.text, tokens(result))
+                        retry.append(example)
+                    else:
+                        example.fail("data", cut_reason(result), reply=result.text[:300])
+                    continue
+                try:
+                    figure = example.plan.figure
+                    shot = prompts.data_shot(figure.name, figure.data_format)
+                    example.data = parse_data(result.text, figure.data_format, shot.data)
+                except ParseError as e:
+                    example.fail("data", str(e), reply=result.text[:300])
+            pending = retry
+            if not pending:
+                return
 
     def code_stage(self, examples: list[DocsExample]) -> None:
         """First attempt, then up to `repair_attempts` rounds that send the error back to the model."""
@@ -209,6 +258,8 @@ class DocsStageRunner:
                     self.settings.code_tokens,
                     self.settings.code_temperature,
                     self._seed(f"code-{attempt}", e),
+                    e.plan.renderer,
+                    self.settings.structured,
                 )
                 for e in pending
             ]
@@ -221,7 +272,7 @@ class DocsStageRunner:
                     example.messages = prompts.repair_messages(example.messages, result.text.strip(), problem)
                     retry.append(example)
                 else:
-                    example.fail(stage, problem)
+                    example.fail(stage, example.attempts[-1]["error"] if result.finish_reason == "length" else problem)
             pending = retry
 
     def try_code(self, example: DocsExample, result: LLMResult, attempt: int) -> tuple[str | None, str]:
@@ -232,6 +283,13 @@ class DocsStageRunner:
         if not result.ok:
             record.update(stage="code", error=f"LLM error: {result.error}")
             return record["error"], "code"
+        if result.finish_reason == "length":
+            # Never render a cut program: a page cut mid-document renders its first heading, and QA written from
+            # the whole code would ask about what the picture does not show.
+            record.update(stage="code", error=cut_reason(result), reply=result.text[-300:])
+            return prompts.cut_problem(tokens(result)), "code"
+        if example.plan.renderer in prompts.STRUCTURED_CODE_SCHEMAS:
+            example.structured["code"] = result.structured
         try:
             code = extract_code(result.text, example.plan.renderer)
         except ParseError as e:
@@ -252,7 +310,7 @@ class DocsStageRunner:
         if not rendered.ok:
             record.update(stage="render", error=rendered.error[:500])
             return f"the code failed: {rendered.error}", "render"
-        problems = check_image(rendered.png)
+        problems = check_render(rendered.png, code, example.plan.renderer)
         if problems:
             record.update(stage="image_checks", error="; ".join(problems))
             return f"the code ran but the image is unusable: {'; '.join(problems)}", "image_checks"
@@ -264,7 +322,14 @@ class DocsStageRunner:
         alive = [e for e in examples if e.alive]
         requests = [
             prompts.qa_request(
-                e.plan.key, e.plan.figure.name, e.topic, e.data, e.code, self.settings.qa_tokens, self._seed("qa", e)
+                e.plan.key,
+                e.plan.figure.name,
+                e.topic,
+                e.data,
+                e.code,
+                self.settings.qa_tokens,
+                self._seed("qa", e),
+                self.settings.structured,
             )
             for e in alive
         ]
@@ -272,7 +337,11 @@ class DocsStageRunner:
             if not result.ok:
                 example.fail("qa", f"LLM error: {result.error}")
                 continue
-            parsed = parse_qa(result.text)
+            example.structured["qa"] = result.structured
+            cut = result.finish_reason == "length"
+            parsed = parse_qa(result.text, cut=cut)
+            if cut:  # the pair the limit cut through is gone; say so
+                example.qa_dropped.append({"question": "", "answer": "", "reason": cut_reason(result)})
             pairs = []
             for question, answer in parsed:
                 if copies_shot_qa(question, answer, prompts.QA_SHOT_PAIRS, prompts.CSV_SHOT.data):
@@ -282,7 +351,7 @@ class DocsStageRunner:
                     )
                 else:
                     pairs.append((question, answer))
-            example.qa, dropped = filter_qa(pairs, example.data, example.code)
+            example.qa, dropped = filter_qa(pairs, example.data, example.code, example.plan.renderer)
             example.qa_dropped += dropped
             if not example.qa:
                 reason = "no QA pairs in the reply" if not parsed else "every QA pair was filtered out"

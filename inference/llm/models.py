@@ -1,12 +1,15 @@
 """Where local weights come from: the embedded SmolLM2 GGUF, a .gguf file, an HF dir or a hub name; and a
 dequantised on-disk copy of GGUF weights so every later process loads in a second instead of ~25 s."""
 
+import contextlib
+import functools
 import hashlib
 import importlib.util
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +67,35 @@ def _save_dequantised(model: Any, tokenizer: Any, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No progress bars while weights load, convert and save: transformers draws several per load (GGUF
+    de-quantising, "Loading weights", "Writing model shards"), one line each per worker, which buries a run's
+    own output. Only the bars go: warnings and errors still print."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    gguf_tqdm = getattr(gguf_utils, "tqdm", None)  # the GGUF converter calls tqdm itself, past that switch
+    hf_logging.disable_progress_bar()
+    if gguf_tqdm is not None:
+        gguf_utils.tqdm = functools.partial(gguf_tqdm, disable=True)
+    try:
+        yield
+    finally:
+        if gguf_tqdm is not None:
+            gguf_utils.tqdm = gguf_tqdm
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
+
+
 def load_weights(spec: str | None, device: str, dtype: Any) -> tuple[Any, Any]:
     """(tokenizer, model) on `device` in `dtype`, in eval mode."""
+    with quiet_loading():
+        return _load_weights(spec, device, dtype)
+
+
+def _load_weights(spec: str | None, device: str, dtype: Any) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = embedded_gguf_path() if spec is None else Path(spec) if spec.endswith(".gguf") else None

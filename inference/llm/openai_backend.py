@@ -5,8 +5,10 @@ Every failure ends as a result with `error` set, never as an exception."""
 import email.utils
 import http.client
 import json
+import logging
 import os
 import random
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -21,6 +23,8 @@ from inference.llm.config import LLMConfig
 from inference.llm.types import LLMRequest, LLMResult, check_result, error_result
 
 RETRY_STATUS = {408, 409, 425, 429}  # plus every 5xx
+
+log = logging.getLogger(__name__)
 
 
 class _Retryable(Exception):
@@ -72,6 +76,8 @@ class OpenAIBackend(LLMBackend):
         self.config = config
         self.url = base_url(config.url or "")
         self._model = config.model  # None: asked from /models on first use
+        # Until the server refuses one: then every later request goes without (and is marked unstructured).
+        self.response_format_ok = True
 
     @property
     def model_id(self) -> str:
@@ -181,16 +187,43 @@ class OpenAIBackend(LLMBackend):
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
         else:
             path, body["prompt"] = "/completions", request.prompt
+        structured = params.json_schema is not None and self.response_format_ok
+        if structured:
+            body["response_format"] = response_format(params.json_schema)
         try:
             response, attempts = self._with_retries("POST", path, body)
         except _Rejected as error:
-            return error_result(request, str(error), self.model_id, attempts=error.attempts)
+            if not (structured and refuses_response_format(str(error))):
+                return error_result(request, str(error), self.model_id, attempts=error.attempts)
+            # This server does not do structured outputs: ask without, once and for every later request.
+            log.warning("%s refused response_format (%s); asking without it from now on", self.url, error)
+            self.response_format_ok = structured = False
+            del body["response_format"]
+            try:
+                response, attempts = self._with_retries("POST", path, body)
+            except _Rejected as error:
+                return error_result(request, str(error), self.model_id, attempts=error.attempts + 1)
+            attempts += 1
         try:
             result = _parse_completion(response, request, chat=request.messages is not None, attempts=attempts)
         except _Rejected as error:
             return error_result(request, str(error), self.model_id, attempts=attempts)
+        result = replace(result, structured=structured)
         result = replace(result, model_id=result.model_id or model)
         return check_result(result, params)
+
+
+def response_format(json_schema: str) -> dict[str, Any]:
+    """OpenAI's structured-output field for a schema (vLLM, SGLang and llama.cpp's server accept it too)."""
+    return {"type": "json_schema", "json_schema": {"name": "reply", "schema": json.loads(json_schema), "strict": True}}
+
+
+def refuses_response_format(reason: str) -> bool:
+    """A 4xx that is about the structured-output request itself: unsupported, or a schema the server's grammar
+    engine cannot take. Any other rejection is the request's own problem and stays an error."""
+    if not re.search(r"\bHTTP (400|404|415|422) ", reason):
+        return False
+    return bool(re.search(r"response_format|json_schema|schema|grammar|structured|guided", reason, re.IGNORECASE))
 
 
 def _error_detail(error: urllib.error.HTTPError) -> str:

@@ -5,6 +5,7 @@ with --llm-concurrency > 1) share one model copy and its batched throughput.
     python -m inference.llm.serve [--model PATH_OR_HUB_NAME] [--host 127.0.0.1] [--port 8000] [--batch-size 8]
 
 Then run any subset with --llm-backend openai --llm-url http://127.0.0.1:8000/v1. Not streaming, n=1 only.
+Structured outputs (response_format json_schema / json_object) are decoded under the schema (grammar.py).
 """
 
 import argparse
@@ -79,6 +80,7 @@ def parse_request(body: Any, chat: bool, served: str) -> LLMRequest:
             seed=None if body.get("seed") is None else int(body["seed"]),
             repetition_penalty=float(body.get("repetition_penalty", 1.0)),
             stop=(stop,) if isinstance(stop, str) else tuple(str(s) for s in stop),
+            json_schema=schema_of(body.get("response_format")),
         )
         if chat:
             messages = [ChatMessage(str(m["role"]), _content_text(m.get("content"))) for m in body["messages"]]
@@ -93,6 +95,23 @@ def parse_request(body: Any, chat: bool, served: str) -> LLMRequest:
     if problem:
         raise BadRequest(problem)
     return request
+
+
+def schema_of(response_format: Any) -> str | None:
+    """The JSON schema a request's response_format asks for (as JSON text), or None for plain text."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return json.dumps({"type": "object"})
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise BadRequest("response_format.json_schema.schema must be a JSON schema object")
+        return json.dumps(schema)
+    raise BadRequest(f"response_format type {kind!r} is not supported (text, json_object, json_schema)")
 
 
 def _content_text(content: Any) -> str:

@@ -1,8 +1,10 @@
 """Local generation with transformers (CPU or GPU): left-padded batches, one decode loop, a seeded sampler per
-request so a seeded request gives the same text whatever batch it lands in."""
+request so a seeded request gives the same text whatever batch it lands in, and a JSON-schema constraint per
+request that asks for one (grammar.py)."""
 
 import contextlib
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -10,6 +12,7 @@ from typing import Any
 
 from inference.llm.backend import LLMBackend
 from inference.llm.config import LLMConfig
+from inference.llm.grammar import load_constraints
 from inference.llm.models import load_weights, model_id_for
 from inference.llm.types import GenerationParams, LLMRequest, LLMResult, check_result, error_result
 
@@ -34,6 +37,7 @@ def resolve_dtype(dtype: str, device: str) -> Any:
     return getattr(torch, dtype)
 
 
+_NOT_LOADED = object()
 _LOAD_LOCK = threading.Lock()  # Beam may call load_model from several threads of one worker
 
 
@@ -49,6 +53,7 @@ class TransformersBackend(LLMBackend):
         self.config = config
         self._tokenizer: Any = None
         self._model: Any = None
+        self._constraints: Any = _NOT_LOADED  # built on the first request with a json_schema
 
     @property
     def model_id(self) -> str:
@@ -71,6 +76,9 @@ class TransformersBackend(LLMBackend):
             pad = self._tokenizer.pad_token_id
             self._pad = pad if pad is not None else (eos[0] if eos else 0)
             self._context = getattr(self._model.config, "max_position_embeddings", None)
+            # transformers 5 names the KV cache argument `cache` (and warns on every call about the old name).
+            forward = inspect.signature(self._model.forward).parameters
+            self._cache_arg = "cache" if "cache" in forward else "past_key_values"
 
     def prompt_ids(self, request: LLMRequest) -> list[int]:
         tokenizer = self._tokenizer
@@ -137,6 +145,7 @@ class TransformersBackend(LLMBackend):
         positions = (attention.cumsum(-1) - 1).clamp(min=0)  # real tokens count from 0 whatever the padding
         input_ids, attention, positions = input_ids.to(device), attention.to(device), positions.to(device)
         samplers = [_sampler(request.params, device) for request, _ in batch]
+        constraints = [self._constraint(request.params) for request, _ in batch]
         generated: list[list[int]] = [[] for _ in batch]
         finish: list[str | None] = [None] * count
         texts = [""] * count
@@ -147,10 +156,10 @@ class TransformersBackend(LLMBackend):
                     input_ids=input_ids,
                     attention_mask=attention,
                     position_ids=positions,
-                    past_key_values=cache,
                     use_cache=True,
+                    **{self._cache_arg: cache},
                 )
-                cache = out.past_key_values
+                cache = getattr(out, self._cache_arg)
                 logits = out.logits[:, -1, :].float()
                 greedy = logits.argmax(-1).tolist()
                 next_ids = []
@@ -159,18 +168,21 @@ class TransformersBackend(LLMBackend):
                         next_ids.append(self._pad)  # finished rows ride along until the batch ends
                         continue
                     params = request.params
+                    constraint = constraints[row]
                     penalised = params.repetition_penalty != 1.0 and bool(generated[row])
-                    row_logits = (
-                        penalise_repeats(logits[row], generated[row], params.repetition_penalty)
-                        if penalised
-                        else logits[row]
-                    )
+                    row_logits = logits[row] if constraint is None else constraint.mask(logits[row])
+                    if penalised:
+                        row_logits = penalise_repeats(row_logits, generated[row], params.repetition_penalty)
                     if samplers[row] is not None:
                         token = _sample(row_logits, params, samplers[row])
                     else:
-                        token = int(row_logits.argmax()) if penalised else greedy[row]
+                        token = int(row_logits.argmax()) if penalised or constraint else greedy[row]
                     next_ids.append(token)
+                    if constraint is not None:
+                        constraint.accept(token)
                     finish[row], texts[row] = self._advance(generated[row], token, request.params)
+                    if constraint is not None and finish[row] is None and constraint.finished:
+                        finish[row], texts[row] = "stop", self._decode(generated[row])
                 if all(reason is not None for reason in finish):
                     break
                 input_ids = torch.tensor(next_ids, dtype=torch.long, device=device).unsqueeze(1)
@@ -185,11 +197,21 @@ class TransformersBackend(LLMBackend):
                     prompt_tokens=len(ids),
                     completion_tokens=len(generated[row]),
                     model_id=self.model_id,
+                    structured=constraints[row] is not None,
                 ),
                 request.params,
             )
             for row, (request, ids) in enumerate(batch)
         ]
+
+    def _constraint(self, params: GenerationParams) -> Any:
+        """The request's schema constraint (None without a schema, or when constraints are unavailable)."""
+        if params.json_schema is None:
+            return None
+        if self._constraints is _NOT_LOADED:
+            vocab = int(getattr(self._model.config, "vocab_size", 0) or len(self._tokenizer))
+            self._constraints = load_constraints(self._tokenizer, vocab, sorted(self._eos))
+        return None if self._constraints is None else self._constraints.for_schema(params.json_schema)
 
     def _advance(self, tokens: list[int], token: int, params: GenerationParams) -> tuple[str | None, str]:
         """Append `token`; return (finish reason or None, text so far without the stop string)."""

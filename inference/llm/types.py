@@ -1,5 +1,6 @@
 """The request and result records every LLM backend speaks: plain, picklable dataclasses."""
 
+import json
 from dataclasses import dataclass, field, replace
 
 FINISH_REASONS = ("stop", "length", "error")
@@ -24,6 +25,9 @@ class GenerationParams:
     # > 1 makes tokens the reply already holds less likely (CTRL-style; the prompt is not counted, so copying
     # from it stays free). 1.0 = off. Small models otherwise loop on one line.
     repetition_penalty: float = 1.0
+    # A JSON schema (as JSON text, so params stay hashable) the reply must follow: response_format on
+    # OpenAI-compatible servers, guided decoding on vLLM, a grammar-constrained logits processor locally.
+    json_schema: str | None = None
 
     def __post_init__(self) -> None:
         # Accept one string or a list for convenience; store a tuple so params stay hashable and immutable.
@@ -57,7 +61,16 @@ class LLMRequest:
             return f"top_p must be in (0, 1], got {self.params.top_p}"
         if self.params.repetition_penalty <= 0:
             return f"repetition_penalty must be > 0, got {self.params.repetition_penalty}"
+        if self.params.json_schema is not None and not _is_schema(self.params.json_schema):
+            return "json_schema must be a JSON object (a JSON schema)"
         return None
+
+
+def _is_schema(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class LLMResult:
     model_id: str = ""
     error: str | None = None  # None, or a clear reason the text must not be used
     attempts: int = 1
+    structured: bool = False  # the reply was decoded under the request's json_schema (not just asked for it)
 
     @property
     def ok(self) -> bool:

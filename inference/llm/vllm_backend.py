@@ -1,6 +1,7 @@
 """vLLM on GPU workers through Beam's own vLLM handlers, which start a vLLM OpenAI-compatible server per worker
 machine. Beam's module needs `openai` (and the worker needs `vllm`), so nothing is imported until load()."""
 
+import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -8,13 +9,16 @@ from typing import Any
 
 from inference.llm.backend import LLMBackend
 from inference.llm.config import LLMConfig
+from inference.llm.openai_backend import response_format
 from inference.llm.types import GenerationParams, LLMRequest, LLMResult, check_result, error_result
 
 log = logging.getLogger(__name__)
 
 
-def inference_args(params: GenerationParams) -> dict[str, Any]:
-    """OpenAI request fields for one group of requests (Beam's handler sends the same args with each)."""
+def inference_args(params: GenerationParams, chat: bool = True) -> dict[str, Any]:
+    """OpenAI request fields for one group of requests (Beam's handler sends the same args with each). A JSON
+    schema becomes vLLM's guided decoding: response_format on chat, structured_outputs on completions (the
+    OpenAI client has no response_format for completions, so it travels in extra_body)."""
     args: dict[str, Any] = {
         "max_tokens": params.max_new_tokens,
         "temperature": params.temperature,
@@ -24,6 +28,11 @@ def inference_args(params: GenerationParams) -> dict[str, Any]:
         args["seed"] = params.seed
     if params.stop:
         args["stop"] = list(params.stop)
+    if params.json_schema is not None:
+        if chat:
+            args["response_format"] = response_format(params.json_schema)
+        else:
+            args["extra_body"] = {"structured_outputs": {"json": json.loads(params.json_schema)}}
     return args
 
 
@@ -42,6 +51,7 @@ def to_result(request: LLMRequest, response: Any, chat: bool, model_id: str) -> 
         prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
         model_id=getattr(response, "model", None) or model_id,
+        structured=request.params.json_schema is not None,
     )
     return check_result(result, request.params)
 
@@ -99,10 +109,10 @@ class VLLMBackend(LLMBackend):
         try:
             if chat:
                 batch = [[OpenAIChatMessage(m.role, m.content) for m in r.messages] for r in group]
-                predictions = self._chat_handler.run_inference(batch, self._server, inference_args(params))
+                predictions = self._chat_handler.run_inference(batch, self._server, inference_args(params, chat))
             else:
                 batch = [r.prompt for r in group]
-                predictions = self._completions_handler.run_inference(batch, self._server, inference_args(params))
+                predictions = self._completions_handler.run_inference(batch, self._server, inference_args(params, chat))
             return [
                 to_result(request, prediction.inference, chat, self.model_id)
                 for request, prediction in zip(group, predictions, strict=True)

@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/setup/common.sh
 
-# Fonts for rendered text; the Docs renderers (Chromium for HTML/Mermaid/plotly, LaTeX, Graphviz, poppler for
-# PDF -> PNG); ffmpeg (decodes any audio for ASR) and espeak-ng (speaks test audio); the GL/GLib libraries OpenCV
-# (ultralytics) loads. Node.js + npm (for Mermaid) come from Debian only when no node is installed.
+# Fonts for rendered text (with a colour emoji font: strong models put emoji in posters and menus); the Docs
+# renderers (Chromium for HTML/Mermaid/plotly, LaTeX with the packages strong models reach for: booktabs, tabularx,
+# multirow, siunitx, enumitem, titlesec, tikz, xcolor; Graphviz; poppler for PDF -> PNG); ffmpeg (decodes any
+# audio for ASR) and espeak-ng (speaks test audio); the GL/GLib libraries OpenCV (ultralytics) loads. Node.js + npm (for Mermaid) come from Debian only when no node is installed.
 APT_PACKAGES=(
-  fonts-dejavu-core fonts-liberation fonts-noto-core
+  fonts-dejavu-core fonts-liberation fonts-noto-core fonts-noto-color-emoji
   chromium graphviz texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
+  texlive-latex-extra texlive-pictures texlive-science
   libgl1 libglib2.0-0
   ffmpeg espeak-ng
 )

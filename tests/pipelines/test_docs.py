@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import beam_runner
+from generators.docs.renderers import RENDERERS
 from generators.docs.stages import DocsSettings
 from inference.llm import LLMConfig
 from pipelines.common.report import RunReport
@@ -137,3 +138,50 @@ def test_same_command_through_an_openai_endpoint(tmp_path, served_url):
     assert run["manifest"]["arguments"]["llm_url"] == served_url
     # The endpoint answered: no example died of a connection or HTTP error.
     assert not [d for d in run["dead"] if transport_error(d)]
+
+
+def code_is_whole(renderer: str, code: str) -> bool:
+    """The kept program ends where its language ends (a cut reply would not)."""
+    ends = {"html": "</html>", "latex": "\\end{document}", "graphviz": "}", "vegalite": "}"}
+    if renderer in ends:
+        return code.rstrip().endswith(ends[renderer])
+    if renderer in ("matplotlib", "plotly"):
+        return "output.png" in code.strip().splitlines()[-1] or "write_image" in code
+    return len(code.strip().splitlines()) >= 3
+
+
+@pytest.mark.parametrize("refuse_structured", [False, True], ids=["structured", "server-refuses-structured"])
+def test_competent_replies_become_rows(tmp_path, refuse_structured):
+    """Replies the way strong models write them (tests/generators/docs/competent), served over HTTP: at least
+    95% of examples become rows; no kept row has cut code, a chatty title or an answer the data does not
+    support; the reply cut at the token limit (an itemised 4k-token receipt) got its shorter round, and a QA
+    reply cut at the limit lost only its partial pair."""
+    from tests.generators.docs.competent.scenarios import ALL
+    from tests.generators.docs.competent.server import serving
+
+    examples = 20  # seed 8: all seven renderers, the over-long receipt and a QA reply cut at the limit
+    with serving(refuse_structured=refuse_structured) as url:
+        args = ["docs", "--output", str(tmp_path), "--num-examples", str(examples), "--seed", "8", "--workers", "2",
+                "--splits", f"train={examples}", "--no-progress",
+                "--llm-backend", "openai", "--llm-url", url]  # fmt: skip
+        assert beam_runner.main(args) == 0
+    run = check_run(tmp_path, examples)
+    rows = run["rows"]
+    assert len(rows) >= 0.95 * examples, [d["reason"] for d in run["dead"]]
+    assert {r["renderer"] for r in rows} == set(RENDERERS)
+    titles = {s.title for s in ALL.values()}
+    for row in rows:
+        assert row["topic"] in titles, row["topic"]  # no preamble, quotes or trailing period left
+        assert code_is_whole(row["renderer"], row["code"]), row["code"][-200:]
+        details = json.loads(row["provenance"]["details"])
+        assert details["attempts"][-1]["stage"] == "ok"
+        for question, answer in zip(row["questions"]["question"], row["questions"]["answer"], strict=True):
+            assert "as shown" not in question, (question, answer)  # the planted wrong answers never survive
+        assert details["structured"].get("data", False) is not refuse_structured
+    receipt = next(r for r in rows if r["figure_type"] == "receipt")
+    attempts = json.loads(receipt["provenance"]["details"])["attempts"]
+    assert [a["stage"] for a in attempts] == ["code", "ok"] and attempts[0]["error"].startswith("reply cut at")
+    if refuse_structured:  # the plain-text QA of the tents table explains every answer and runs out of tokens
+        tents = next(r for r in rows if r["topic"] == "Comparison of three-season hiking tents")
+        dropped = json.loads(tents["provenance"]["details"])["qa_dropped"]
+        assert any(d["reason"].startswith("reply cut at") for d in dropped)

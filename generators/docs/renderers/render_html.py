@@ -17,7 +17,8 @@ from generators.docs.renderers.base import Renderer, RenderError
 
 VIEWPORT_WIDTH = 1024
 MIN_HEIGHT = 256
-MAX_HEIGHT = 2048  # taller pages are clipped; the pipeline asks for one-screen documents
+MAX_HEIGHT = 2048  # taller pages fail (with their size): the pipeline asks for one-screen documents
+MAX_WIDTH = 2 * VIEWPORT_WIDTH
 MAX_SOURCE_BYTES = 2 << 20
 
 CODE_INSTRUCTIONS = (
@@ -48,19 +49,25 @@ def _page(host: BrowserHost) -> Any:
     return page
 
 
-def screenshot_html(host: BrowserHost, html: str, timeout_s: float) -> bytes:
-    """Load `html` and return a full-page PNG (clipped in height). Runs on the Playwright thread."""
+def screenshot_html(host: BrowserHost, html: str, timeout_s: float) -> bytes | str:
+    """Load `html` and return a full-page PNG, or why not: a page larger than the clip would be cut off in the
+    picture, and QA written from its code would ask about what is not shown. Runs on the Playwright thread."""
     page = _page(host)
     timeout_ms = timeout_s * 1000
     try:
         page.set_content(html, wait_until="load", timeout=timeout_ms)
         # Playwright evaluates in an isolated world, which works even with page JavaScript disabled.
         width, height = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        if height > MAX_HEIGHT or width > MAX_WIDTH:
+            return (
+                f"the page is {width}x{height} px and would be cut off (at most {MAX_WIDTH}x{MAX_HEIGHT}): make it "
+                "shorter or narrower (less text, smaller fonts and spacing, fewer rows)"
+            )
         clip = {
             "x": 0,
             "y": 0,
-            "width": min(max(width, VIEWPORT_WIDTH), 2 * VIEWPORT_WIDTH),
-            "height": min(max(height, MIN_HEIGHT), MAX_HEIGHT),
+            "width": max(width, VIEWPORT_WIDTH),
+            "height": max(height, MIN_HEIGHT),
         }
         return page.screenshot(full_page=True, clip=clip, type="png", timeout=timeout_ms)
     except Exception:
@@ -92,8 +99,11 @@ class HtmlRenderer(Renderer):
             raise RenderError(f"HTML too large ({len(code)} bytes)")
         self.start()
         try:
-            return self._host.call(screenshot_html, code, timeout_s)
+            out = self._host.call(screenshot_html, code, timeout_s)
         except Exception as e:
             if type(e).__name__ == "TimeoutError":
                 raise RenderError(f"timeout: page did not finish loading in {timeout_s:g} s") from e
             raise
+        if isinstance(out, str):
+            raise RenderError(out)
+        return out

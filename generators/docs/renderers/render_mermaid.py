@@ -36,7 +36,7 @@ window.__pixmoRender = (code) => {
   // Start on a timer so this call returns at once and the wait below owns the timeout.
   setTimeout(async () => {
     try { window.__svg = (await mermaid.render('pixmo' + Date.now(), code)).svg; }
-    catch (e) { window.__err = String((e && e.message) || e).slice(0, 300); }
+    catch (e) { window.__err = String((e && e.message) || e).slice(0, 800); }
     window.__done = true;
   }, 0);
 };

@@ -8,6 +8,7 @@ are rejected up front, vl-convert gets no allowed base URL, and the conversion i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,43 @@ def find_urls(node: Any, path: str = "$") -> list[str]:
     return found
 
 
+# Vega-Lite's mark types; anything else fails deep inside the compiler with "Cannot read properties of undefined".
+MARKS = {
+    "arc", "area", "bar", "boxplot", "circle", "errorband", "errorbar", "geoshape", "image", "line", "point",
+    "rect", "rule", "square", "text", "tick", "trail",
+}  # fmt: skip
+
+
+def _marks(spec: dict) -> list[str]:
+    """Every mark type named in the spec, its layers and its concatenated or faceted views."""
+    found = []
+    mark = spec.get("mark")
+    kind = mark.get("type") if isinstance(mark, dict) else mark
+    if isinstance(kind, str):
+        found.append(kind)
+    for key in ("layer", "concat", "hconcat", "vconcat"):
+        for view in spec.get(key) or []:
+            if isinstance(view, dict):
+                found += _marks(view)
+    if isinstance(spec.get("spec"), dict):
+        found += _marks(spec["spec"])
+    return found
+
+
+def vegalite_error(stderr: str) -> str:
+    """The compiler's own message ('Error: Access path missing closing quote: Kids' club'), without the
+    JavaScript stack under it (whose lines name CDN URLs, which tell a model nothing)."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    for i, line in enumerate(lines):
+        if "conversion failed" in line:
+            message = [m for m in lines[i + 1 :] if m and not m.startswith("at ")][:1]
+            if message:
+                return re.sub(r"^Error:\s*", "", message[0])
+            return line.split(":", 1)[-1].strip() or line
+    errors = [line for line in lines if re.match(r"^\w*(Error|Exception)\b", line)]
+    return errors[-1] if errors else ""
+
+
 def parse_spec(code: str) -> dict:
     """The spec as a dict, or RenderError if it is not JSON, not an object, too big or refers to URLs."""
     if len(code) > MAX_SPEC_BYTES:
@@ -54,6 +92,9 @@ def parse_spec(code: str) -> dict:
     urls = find_urls(spec)
     if urls:
         raise RenderError(f"remote data is not allowed: spec refers to a URL at {', '.join(urls[:3])}")
+    unknown = [m for m in _marks(spec) if m not in MARKS]
+    if unknown:
+        raise RenderError(f"unknown mark type {unknown[0]!r}: use one of {', '.join(sorted(MARKS))}")
     return spec
 
 
@@ -70,4 +111,8 @@ class VegaLiteRenderer(Renderer):
         res = run_python(
             "", harness=HARNESS, files={"spec.json": json.dumps(spec)}, collect=["output.png"], limits=limits
         )
+        if not res.ok and res.reason.startswith(("exception", "exit code")):
+            message = vegalite_error(res.stderr)
+            if message:
+                raise RenderError(f"Vega-Lite error: {message}")
         return raise_for(res, "output.png")

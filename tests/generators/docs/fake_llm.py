@@ -28,7 +28,10 @@ def scripted_reply(request: LLMRequest) -> str:
 
 
 class FakeLLM(LLMBackend):
-    def __init__(self, reply: Callable[[LLMRequest], str] = scripted_reply) -> None:
+    """`reply` gives the text, or (text, finish_reason): "length" plays a reply cut at the token limit, which
+    then counts max_new_tokens tokens."""
+
+    def __init__(self, reply: Callable[[LLMRequest], str | tuple[str, str]] = scripted_reply) -> None:
         self.reply = reply
         self.batches: list[list[LLMRequest]] = []
 
@@ -38,4 +41,12 @@ class FakeLLM(LLMBackend):
 
     def generate(self, requests: Sequence[LLMRequest]) -> list[LLMResult]:
         self.batches.append(list(requests))
-        return [LLMResult(key=r.key, text=self.reply(r), finish_reason="stop", model_id="fake-llm") for r in requests]
+        return [self._result(r) for r in requests]
+
+    def _result(self, request: LLMRequest) -> LLMResult:
+        reply = self.reply(request)
+        text, finish = reply if isinstance(reply, tuple) else (reply, "stop")
+        tokens = request.params.max_new_tokens if finish == "length" else len(text.split())
+        return LLMResult(
+            key=request.key, text=text, finish_reason=finish, completion_tokens=tokens, model_id="fake-llm"
+        )

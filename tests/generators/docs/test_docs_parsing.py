@@ -190,3 +190,42 @@ def test_qa_pairs_that_copy_the_shown_example_are_detected():
     assert copies("What was the weather?", "Unanswerable")  # the shown pair, word for word
     assert not copies("What was the weather?", "Sunny")  # a generic question with the model's own answer
     assert not copies("Which city has the highest rent?", "Oslo")
+
+
+@pytest.mark.parametrize(
+    ("reply", "title"),
+    [
+        ('Sure! Here\'s a title: "The Lindqvist family tree"', "The Lindqvist family tree"),
+        ("Sure! Here's a title: \"The Lindqvist family tree", "The Lindqvist family tree"),  # cut before the quote
+        ("Certainly! Title: Top Speeds of Production Cars.", "Top Speeds of Production Cars"),
+        ("\u201cQuarterly Sales by Region.\u201d", "Quarterly Sales by Region"),
+        ("Here's a title for your bar chart:\n\n**Visitors by Month**", "Visitors by Month"),
+    ],
+)
+def test_topic_cleaning_strips_preambles_quotes_and_trailing_punctuation(reply, title):
+    assert parse_topic(reply) == title
+
+
+@pytest.mark.parametrize("reply", ["Sure! Here's a title:", "Sure!\n\n", "Here is a title for your chart:"])
+def test_a_topic_reply_with_nothing_left_is_rejected(reply):
+    with pytest.raises(ParseError, match="no title"):
+        parse_topic(reply)
+
+
+def test_structured_table_becomes_csv_with_thousands_kept_as_one_cell():
+    reply = json.dumps(
+        {"columns": ["Month", "Visitors"], "rows": [["April", 1240], ["May", "2,315"], ["June", 3870.0]]}
+    )
+    assert parse_data(reply, "csv") == 'Month,Visitors\nApril,1240\nMay,"2,315"\nJune,3870\n'
+
+
+def test_qa_cut_at_the_limit_loses_only_the_partial_pair():
+    text = "Q: How many?\nA: 14\nQ: Which is largest?\nA: Tufted d"
+    assert parse_qa(text) == [("How many?", "14"), ("Which is largest?", "Tufted d")]
+    assert parse_qa(text, cut=True) == [("How many?", "14")]
+    cut_in_question = "Q: How many?\nA: 14\nQ: Which is lar"
+    assert parse_qa(cut_in_question, cut=True) == [("How many?", "14")]
+    structured = '{"pairs": [{"question": "How many?", "answer": "14"}, {"question": "Which is lar'
+    assert parse_qa(structured, cut=True) == [("How many?", "14")]
+    bold = "1. **Q:** How many?\n   **A:** 14\n2. **Question:** Largest?\n   **Answer:** Tufted duck"
+    assert parse_qa(bold) == [("How many?", "14"), ("Largest?", "Tufted duck")]

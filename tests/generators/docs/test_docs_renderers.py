@@ -5,6 +5,7 @@ Renderers (browser, kaleido server) start once per module; the checks run the re
 
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -14,6 +15,8 @@ from generators.docs.parsing import copies_shot_code, extract_code
 from generators.docs.prompts import CODE_SHOTS
 from generators.docs.renderers import RENDERERS, RenderResult, get_renderer
 from generators.docs.renderers.examples import GOOD
+from generators.docs.renderers.render_latex import available_packages
+from generators.docs.renderers.render_vegalite import vegalite_error
 from generators.docs.sandbox import capabilities
 
 pytestmark = pytest.mark.skipif(not capabilities().namespaces, reason="no namespace isolation on this machine")
@@ -153,18 +156,86 @@ def test_html_external_resources_do_not_hang(renderers):
 
 
 def test_html_cannot_show_local_files(renderers):
-    html = '<html><body><iframe src="file:///etc/passwd" width="800" height="400"></iframe></body></html>'
-    res = renderers["html"].render(html)
+    html = '<html><body><iframe src="{}" width="800" height="400"></iframe></body></html>'
+    res = renderers["html"].render(html.format("file:///etc/passwd"))
     assert res.ok, res.error
-    assert "near-uniform" in " ".join(check_image(res.png))  # the frame stays empty
+    blank = renderers["html"].render(html.format("about:blank"))
+    assert res.png == blank.png  # the frame stays empty
 
 
-def test_html_tall_page_is_clipped(renderers):
+def test_html_page_too_tall_to_show_whole_fails_with_its_size(renderers):
     res = renderers["html"].render(
         '<html><body style="height:20000px;background:linear-gradient(red,blue)"></body></html>'
     )
+    assert_failed(res, "would be cut off", "make it shorter")
+    assert "x20016 px" in res.error or "x20000 px" in res.error
+
+
+def test_vegalite_errors_are_the_compilers_message(renderers):
+    """Not the last stack line (a CDN URL): what the model needs to fix the spec."""
+    field = "Kids' club"
+    encoding = {"x": {"field": field, "type": "quantitative"}, "y": {"field": "Day", "type": "nominal"}}
+    spec = {"data": {"values": [{field: 3, "Day": "Mon"}]}, "mark": "bar", "encoding": encoding}
+    res = renderers["vegalite"].render(json.dumps(spec))
+    assert_failed(res)
+    assert res.error == "Vega-Lite error: Access path missing closing quote: Kids' club"
+    spec["mark"] = "barr"
+    assert_failed(renderers["vegalite"].render(json.dumps(spec)), "unknown mark type 'barr'", "bar, boxplot")
+
+
+def test_vegalite_error_skips_the_javascript_stack():
+    stderr = (
+        'Traceback (most recent call last):\n  File "_harness.py", line 13, in <module>\n'
+        "ValueError: Vega-Lite to PNG conversion failed:\nError: Invalid specification\n"
+        "    at l (https://cdn.jsdelivr.net/npm/vega-util@2.1.0/+esm:7:324)\n    at ext:<anon>:4:1\n"
+    )
+    assert vegalite_error(stderr) == "Invalid specification"
+
+
+def test_mermaid_error_is_the_parsers_message(renderers):
+    res = renderers["mermaid"].render("flowchart TD\n    A[Start] --> B{Is it?\n    B -->|Yes| C[OK]\n")
+    assert_failed(res, "Parse error on line 3", "Expecting")
+
+
+def test_latex_first_error_comes_with_its_line(renderers):
+    doc = "\\documentclass{article}\n\\begin{document}\nA\n\\textbff{Total} & 12\n\\end{document}\n"
+    res = renderers["latex"].render(doc)
+    assert res.error == "LaTeX failed: Undefined control sequence. (line 4: `\\textbff{Total} & 12`)"
+    missing = "\\documentclass{article}\n\\usepackage{fancyzzz}\n\\begin{document}\nHi\n\\end{document}\n"
+    assert_failed(renderers["latex"].render(missing), "package fancyzzz is not installed here", "booktabs")
+
+
+def test_latex_table_wider_than_the_page_fails(renderers):
+    cells = " & ".join(f"{month} rainfall" for month in ("January", "February", "March", "April", "May", "June"))
+    doc = f"\\documentclass{{article}}\n\\begin{{document}}\n\\begin{{tabular}}{{llllll}}\n{cells}\\\\\n"
+    doc += "\\end{tabular}\n\\end{document}\n"
+    assert_failed(renderers["latex"].render(doc), "runs off the page", "Overfull")
+
+
+def test_latex_prompt_names_only_installed_packages_and_strong_models_favourites_are_there():
+    installed = available_packages()
+    assert {"booktabs", "tabularx", "multirow", "siunitx", "enumitem", "titlesec", "tikz", "xcolor"} <= set(installed)
+    prompt = get_renderer("latex").CODE_INSTRUCTIONS
+    named = re.search(r"installed here are: ([^;]+);", prompt).group(1).split(", ")
+    assert named == list(installed)
+
+
+def test_latex_packages_strong_models_use_compile(renderers):
+    doc = (
+        "\\documentclass{article}\n\\usepackage[table]{xcolor}\n"
+        "\\usepackage{booktabs,tabularx,multirow,siunitx,enumitem,titlesec,tikz}\n\\begin{document}\n"
+        "\\section{Results}\n"
+        "\\begin{tabular}{lS}\\toprule \\multirow{2}{*}{Lake} & 8.2 \\\\ & 9.6 \\\\\n"
+        "\\bottomrule\\end{tabular}\n"
+        "\\begin{itemize}[leftmargin=1em]\\item one\\end{itemize}\n"
+        "\\tikz \\draw[fill=teal] (0,0) rectangle (2,1);\n\\end{document}\n"
+    )
+    res = renderers["latex"].render(doc)
     assert res.ok, res.error
-    assert Image.open(io.BytesIO(res.png)).height <= 2048
+
+
+def test_graphviz_error_names_the_line(renderers):
+    assert_failed(renderers["graphviz"].render("digraph G {\n  a -> ;\n}\n"), "syntax error in line 2", "`a -> ;`")
 
 
 def test_renderers_recover_after_failures(renderers):

@@ -2,6 +2,7 @@
 
 import argparse
 import email.utils
+import json
 import sys
 import time
 
@@ -81,6 +82,13 @@ def test_vllm_inference_args():
     params = GenerationParams(max_new_tokens=64, temperature=0.7, top_p=0.9, seed=3, stop=["\n\n"])
     assert inference_args(params) == {"max_tokens": 64, "temperature": 0.7, "top_p": 0.9, "seed": 3, "stop": ["\n\n"]}
     assert "seed" not in inference_args(GenerationParams()) and "stop" not in inference_args(GenerationParams())
+    # A schema is vLLM's guided decoding: response_format on chat, structured_outputs on completions.
+    schema = '{"type": "object", "properties": {"n": {"type": "integer"}}}'
+    chat = inference_args(GenerationParams(json_schema=schema))["response_format"]
+    assert chat["type"] == "json_schema" and chat["json_schema"]["schema"]["properties"]["n"] == {"type": "integer"}
+    completion = inference_args(GenerationParams(json_schema=schema), chat=False)
+    assert completion["extra_body"] == {"structured_outputs": {"json": json.loads(schema)}}
+    assert "json_schema" in LLMRequest(prompt="x", params=GenerationParams(json_schema="[1]")).problem()
 
 
 def test_check_result_flags_truncation_only_when_asked():

@@ -47,6 +47,7 @@ class Misbehaving(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     seen: Counter = Counter()
+    bodies: list = []
 
     def log_message(self, *args) -> None:
         pass
@@ -70,8 +71,13 @@ class Misbehaving(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         scenario = body["model"]
         Misbehaving.seen[scenario] += 1
+        Misbehaving.bodies.append(body)
         attempt = Misbehaving.seen[scenario]
-        if scenario == "429-then-ok" and attempt == 1:
+        if scenario == "no-structured-outputs" and "response_format" in body:  # as TGI or an old server says it
+            self.reply(400, b'{"error": {"message": "response_format: json_schema is not supported"}}')
+        elif scenario == "no-structured-outputs":
+            self.reply(200, self.completion('Sure! {"n": 3}'))
+        elif scenario == "429-then-ok" and attempt == 1:
             self.reply(429, b'{"error": {"message": "slow down"}}')
         elif scenario == "retry-after-huge" and attempt == 1:
             self.reply(503, b"busy", {"Retry-After": "86400"})
@@ -162,3 +168,29 @@ def test_unreachable_endpoint():
     llm = make_llm(LLMConfig(backend="openai", url=url, max_retries=1, backoff_s=0.01))
     with pytest.raises(RuntimeError, match="did not list a model"):
         llm.load()
+
+
+def test_structured_outputs_through_the_served_model(served_url):
+    city = {"type": "string", "maxLength": 30}
+    schema = json.dumps({"type": "object", "properties": {"city": city}, "required": ["city"]})
+    llm = make_llm(LLMConfig(backend="openai", url=served_url))
+    result = llm.generate([ask("What is the capital of Italy?", max_new_tokens=40, json_schema=schema)])[0]
+    assert result.ok and result.structured and set(json.loads(result.text)) == {"city"}
+    plain = llm.generate([ask("What is the capital of Italy?", max_new_tokens=8)])[0]
+    assert plain.ok and not plain.structured
+
+
+def test_a_server_that_refuses_response_format_gets_plain_requests(misbehaving_url):
+    config = LLMConfig(backend="openai", url=misbehaving_url, model="no-structured-outputs", backoff_s=0.01)
+    llm = make_llm(config)
+    schema = '{"type": "object"}'
+    Misbehaving.bodies.clear()
+    first, second = llm.generate([ask("n?", key="a", max_new_tokens=8, json_schema=schema)]), None
+    second = llm.generate([ask("n?", key="b", max_new_tokens=8, json_schema=schema)])
+    assert first[0].ok and first[0].text == 'Sure! {"n": 3}' and not first[0].structured and first[0].attempts == 2
+    assert second[0].ok and second[0].attempts == 1 and not llm.response_format_ok
+    assert ["response_format" in b for b in Misbehaving.bodies] == [True, False, False]
+    # A 400 about something else is the request's own error, not a reason to drop structured outputs.
+    bad = make_llm(LLMConfig(backend="openai", url=misbehaving_url, model="bad-request"))
+    assert "max_tokens is too large" in bad.generate([ask("x", json_schema=schema)])[0].error
+    assert bad.response_format_ok

@@ -1,7 +1,15 @@
 """The transformers backend with the real embedded SmolLM2-135M-Instruct (CPU)."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from inference.llm import ChatMessage, GenerationParams, LLMRequest
 from inference.llm.models import EMBEDDED_GGUF
+
+REPO = Path(__file__).resolve().parents[3]
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -75,3 +83,56 @@ def test_repetition_penalty_is_off_by_default_and_lowers_repeated_tokens(local_l
     assert batched[0].text == local_llm.generate(requests[:1])[0].text
     plain = local_llm.generate([chat(ask, "plain", max_new_tokens=24)])[0]
     assert plain.text == local_llm.generate([chat(ask, "one", max_new_tokens=24, repetition_penalty=1.0)])[0].text
+
+
+PRICES = {
+    "type": "object",
+    "properties": {
+        "columns": {"type": "array", "items": {"type": "string", "maxLength": 20}, "minItems": 2, "maxItems": 2},
+        "rows": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 3,
+            "items": {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 2, "maxItems": 2},
+        },
+    },
+    "required": ["columns", "rows"],
+    "additionalProperties": False,
+}
+
+
+def test_json_schema_constrains_the_reply_and_leaves_other_rows_alone(local_llm):
+    schema = json.dumps(PRICES)
+    ask = "Give a table of three fruits and their prices."
+    constrained = chat(ask, "json", max_new_tokens=160, json_schema=schema)
+    free = chat(QUESTIONS[0], "free", max_new_tokens=8)
+    batched = local_llm.generate([constrained, free])
+    value = json.loads(batched[0].text)  # the 135M model, left alone, answers this in prose
+    assert set(value) == {"columns", "rows"} and len(value["columns"]) == 2 and 2 <= len(value["rows"]) <= 3
+    assert batched[0].structured and batched[0].finish_reason == "stop"
+    assert not batched[1].structured
+    # A constrained row does not change its neighbour, and is itself the same whatever the batch.
+    assert batched[1].text == local_llm.generate([free])[0].text
+    assert batched[0].text == local_llm.generate([constrained])[0].text
+    sampled = local_llm.generate([chat(ask, "s", max_new_tokens=160, json_schema=schema, temperature=1.0, seed=4)])
+    assert json.loads(sampled[0].text)["rows"]
+
+
+def test_loading_the_embedded_model_prints_no_progress_bars_or_deprecation_warnings(tmp_path):
+    """A fresh cache, so the first-ever load (de-quantise, save, load) and a cached load both run."""
+    script = (
+        "from inference.llm import ChatMessage, GenerationParams, LLMConfig, LLMRequest, make_llm\n"
+        "from inference.llm.models import load_weights\n"
+        "import torch\n"
+        "load_weights(None, 'cpu', torch.float32)\n"  # first load: converts the GGUF and caches it
+        "llm = make_llm(LLMConfig(cpu_threads=1))\n"  # second load: from the cache
+        "hi = LLMRequest(messages=[ChatMessage('user', 'hi')], params=GenerationParams(max_new_tokens=3))\n"
+        "r = llm.generate([hi])\n"
+        "print('TEXT', r[0].ok)\n"
+    )
+    env = {**os.environ, "PIXMO_LLM_CACHE": str(tmp_path), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "TEXT True"
+    assert any(tmp_path.iterdir())  # it did convert and cache
+    assert done.stderr == "", done.stderr[-2000:]  # no bars, no "past_key_values is deprecated"
