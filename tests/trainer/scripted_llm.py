@@ -2,15 +2,13 @@
 so the mixed-subset verify test can make real shards of those subsets in seconds (the embedded 135M model is too
 slow and too weak for that; the pipelines' own tests run it)."""
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from inference.llm import ChatMessage, LLMRequest
 from tests.generators.docs.fake_llm import scripted_reply as docs_reply
+from tests.inference.llm.scripted_server import completion, stub_server
 
 MODEL = "scripted-strong-model"
 
@@ -58,38 +56,8 @@ def reply(messages: list[dict]) -> str:
     return docs_reply(request)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def send(self, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self.send({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        text = reply(body["messages"])
-        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-        self.send({"model": MODEL, "choices": [choice], "usage": {"completion_tokens": len(text.split())}})
-
-
 @contextmanager
 def scripted_server() -> Iterator[str]:
     """Serve on a free local port; yields the base URL (the client adds /v1)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_server(MODEL, lambda body: (200, completion(MODEL, reply(body["messages"])))) as url:
+        yield url.removesuffix("/v1")

@@ -2,8 +2,10 @@
 pipeline's gates on replies written here (the way competent models write them) instead of the tiny model's."""
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from inference.llm import LLMBackend, LLMRequest, LLMResult
 from inference.llm.serve import make_server
@@ -39,6 +41,48 @@ def scripted_server(reply: Callable[[LLMRequest], str | tuple[str, str]]) -> Ite
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", model
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def completion(model: str, text: str, finish: str = "stop", tokens: int | None = None) -> dict:
+    """An OpenAI chat-completion body with one choice."""
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+    used = len(text.split()) if tokens is None else tokens
+    return {"model": model, "choices": [choice], "usage": {"prompt_tokens": 0, "completion_tokens": used}}
+
+
+@contextlib.contextmanager
+def stub_server(model: str, answer: Callable[[dict], tuple[int, dict]], port: int = 0) -> Iterator[str]:
+    """A bare OpenAI-compatible endpoint for tests that script the HTTP layer itself (refusals, cut replies):
+    `answer(request body) -> (status, response body)` for each POST; GET lists `model`. Yields the /v1 base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._send(200, {"object": "list", "data": [{"id": model, "object": "model"}]})
+
+        def do_POST(self) -> None:
+            self._send(*answer(json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
         server.server_close()

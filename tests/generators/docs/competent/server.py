@@ -11,17 +11,16 @@ writes the normal one. Replies are a function of the prompt, so runs are determi
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from generators.docs.renderers import RENDERERS, renderer_class
 from tests.generators.docs.competent import replies
 from tests.generators.docs.competent.scenarios import by_title, pick
+from tests.inference.llm.scripted_server import completion, stub_server
 
 MODEL = "competent-scripted"
 CHARS_PER_TOKEN = 3.0  # about what BPE tokenizers give for code and English
@@ -61,57 +60,28 @@ def _no_scenario(prompt: str) -> Any:
     raise KeyError(f"no scenario for prompt {prompt[:120]!r}")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    refuse_structured = False
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        self._send(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        structured = "response_format" in body
-        if structured and self.refuse_structured:
-            self._send(400, {"error": {"message": "response_format is not supported by this server"}})
-            return
-        try:
-            text = answer(body["messages"], structured)
-        except (KeyError, AttributeError, StopIteration) as error:
-            self._send(400, {"error": {"message": f"scripted server cannot answer: {error}"}})
-            return
-        limit = int(body.get("max_tokens") or 256)
-        tokens = max(1, round(len(text) / CHARS_PER_TOKEN))
-        finish = "stop"
-        if tokens > limit:
-            text, tokens, finish = text[: int(limit * CHARS_PER_TOKEN)], limit, "length"
-        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
-        usage = {"prompt_tokens": 0, "completion_tokens": tokens}
-        self._send(200, {"model": MODEL, "choices": [choice], "usage": usage})
+def respond(body: dict, refuse_structured: bool) -> tuple[int, dict]:
+    """(status, body) for one chat-completion request."""
+    structured = "response_format" in body
+    if structured and refuse_structured:
+        return 400, {"error": {"message": "response_format is not supported by this server"}}
+    try:
+        text = answer(body["messages"], structured)
+    except (KeyError, AttributeError, StopIteration) as error:
+        return 400, {"error": {"message": f"scripted server cannot answer: {error}"}}
+    limit = int(body.get("max_tokens") or 256)
+    tokens = max(1, round(len(text) / CHARS_PER_TOKEN))
+    finish = "stop"
+    if tokens > limit:
+        text, tokens, finish = text[: int(limit * CHARS_PER_TOKEN)], limit, "length"
+    return 200, completion(MODEL, text, finish, tokens)
 
 
 @contextmanager
 def serving(refuse_structured: bool = False, port: int = 0) -> Iterator[str]:
     """The server on a free local port, in a thread; yields its base URL."""
-    handler = type("CompetentHandler", (Handler,), {"refuse_structured": refuse_structured})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_server(MODEL, lambda body: respond(body, refuse_structured), port) as url:
+        yield url
 
 
 def main() -> None:
