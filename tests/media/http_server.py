@@ -41,6 +41,9 @@ class ImageServer:
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.events: list[tuple[str, str, float]] = []  # (path, start|end, time): what overlapped what
+        self.release_hold = threading.Event()  # /hold answers only once a test sets it
+        self.photos_before_slow_ok: int | None = None  # set: /slow-ok answers once this many /photo were asked
+        self._photos_asked = threading.Event()
         self.image = jpeg_bytes()
         server = self
 
@@ -53,6 +56,9 @@ class ImageServer:
             def do_GET(self):
                 server.hits[self.path] += 1
                 server.events.append((self.path, "start", time.monotonic()))
+                photos = sum(1 for path, kind, _ in server.events if path.startswith("/photo") and kind == "start")
+                if server.photos_before_slow_ok is not None and photos >= server.photos_before_slow_ok:
+                    server._photos_asked.set()
                 name = "route_" + self.path.strip("/").split("?")[0].replace("-", "_").replace(".", "_")
                 getattr(server, name, server.route_404)(self, server.hits[self.path])
                 server.events.append((self.path, "end", time.monotonic()))
@@ -120,8 +126,12 @@ class ImageServer:
     def route_to_ftp(self, h, n):
         self.send(h, 302, b"", "text/plain", {"Location": "ftp://127.0.0.1/x.jpg"})
 
-    def route_slow_ok(self, h, n):  # a good image after a long silence: must not hold other downloads
-        time.sleep(2.5)
+    def route_slow_ok(self, h, n):  # a good image after a long silence (2.5 s): must not hold other downloads
+        self._photos_asked.wait(2.5)  # ... or, with photos_before_slow_ok, as soon as the photos were asked for
+        self.send(h, 200, self.image)
+
+    def route_hold(self, h, n):  # a good image once the test says so (30 s at most): a server that stalls
+        self.release_hold.wait(30)
         self.send(h, 200, self.image)
 
     def route_big_declared(self, h, n):

@@ -29,6 +29,7 @@ PHOTOS = 10  # distinct pictures served over HTTP next to one slow URL
 @pytest.fixture(scope="module")
 def server():
     with serving() as running:
+        running.photos_before_slow_ok = PHOTOS  # /slow-ok stalls until every photo was asked for, or 2.5 s
         yield running
 
 
@@ -82,7 +83,7 @@ def run(inputs, tmp_path_factory, server) -> dict:
     output = tmp_path_factory.mktemp("out")
     log = output / "run.log"
     argv = ["count", "--input", str(inputs["folder"]), "--input", str(inputs["listing"]), "--output", str(output)]
-    argv += ["--workers", "1", "--device", "cpu", "--input-shard-size", "4", "--download-timeout", "5"]
+    argv += ["--workers", "1", "--device", "cpu", "--input-shard-size", "32", "--download-timeout", "5"]
     argv += ["--download-retries", "0"]
     with open(log, "w") as handle:  # not a terminal: progress must come as plain lines
         command = [sys.executable, "beam_runner.py", *argv]
@@ -140,9 +141,11 @@ def test_download_reasons_and_no_url_holds_the_others(run, server):
     assert found["loop"] == "redirect loop"
     assert found["to-ftp"].startswith("unsupported URL scheme")
     assert [r for r in run["rows"] if r["image_url"].endswith("/jpeg-as-html")]  # judged by its bytes
-    events = server.events
-    slow_end = max(t for path, kind, t in events if path == "/slow-ok" and kind == "end")
-    photo_starts = [t for path, kind, t in events if path.startswith("/photo") and kind == "start"]
+    # One input shard: the slow URL answers only once every photo was asked for (or after 2.5 s, and then the
+    # photos would come after it).
+    assert "slow-ok" not in found  # downloaded (then a row, or a duplicate of /jpeg-as-html: the same picture)
+    slow_end = max(t for path, kind, t in server.events if path == "/slow-ok" and kind == "end")
+    photo_starts = [t for path, kind, t in server.events if path.startswith("/photo") and kind == "start"]
     assert len(photo_starts) == PHOTOS and max(photo_starts) < slow_end  # every photo was asked for meanwhile
 
 
