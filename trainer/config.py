@@ -90,6 +90,8 @@ class ConnectorConfig:
     # the growth but lets a constant take over (image-dependent share of the output 1e-5 after 1100 steps);
     # "batch" centres each channel over the batch, so what is left is the image content (share 0.93).
     output_norm: str = "none"
+    # Initial gain of a "batch" output norm (None: the std of a token embedding).
+    output_scale: float | None = None
 
 
 @dataclass
@@ -119,6 +121,9 @@ class ModelConfig:
     # clock answer, gets its own target instead of being mixed into the bag).
     aux_kind: str = "bag"
     aux_positions: int = 64  # answer positions the "sequence" loss tells apart (later ones share the last)
+    # The output layer of that loss: "tied" (the LM head) or "own" (a separate linear map to the vocabulary,
+    # trained by the auxiliary loss alone).
+    aux_head: str = "tied"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -140,6 +145,7 @@ class TrainConfig:
     grad_accum: int = 1
     lr: float = 1e-4  # vision encoder and decoder
     connector_lr: float = 5e-4
+    vision_lr: float | None = None  # the vision encoder's LR (None: `lr`); it warms up like the decoder
     warmup: int = 100
     connector_warmup: int = 20
     min_lr_ratio: float = 0.1
