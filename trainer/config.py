@@ -236,8 +236,8 @@ def preset(name: str) -> ModelConfig:
             max_seq_len=1024,  # bytes: about the text 256 SmolLM2 tokens hold
             # Each answer token also predicted from the image alone: the gradient that gets a from-scratch
             # vision side going before the LM has learned to look (trainer/README.md, "Clocks on a CPU").
-            # Weight 4, not 1: through the tied byte head, 1 left the image features without the hour for the
-            # first ~10k samples and verify's 800 steps ended at the knee (trainer/EXPERIMENTS.md, issue 15).
+            # Weight 4, not 1: at 1 the image features held no hour after 6k samples and verify's 800 steps
+            # ended at the knee. Not robust yet: 1 of 3 data seeds passes (trainer/EXPERIMENTS.md, issue 15).
             image_aux_weight=4.0,
             aux_kind="sequence",
         )
