@@ -78,7 +78,8 @@ class VLM(nn.Module):
             # Start the image content at the scale of a token embedding: far larger and it drowns the layout
             # token's embedding, which is what lets attention find the image tokens at all.
             with torch.no_grad():
-                self.connector.out_norm.weight.fill_(embed_std)
+                scale = cfg.connector.output_scale
+                self.connector.out_norm.weight.fill_(embed_std if scale is None else scale)
         # Only built when used, so checkpoints without the auxiliary loss keep their exact layout.
         hidden = self.decoder.config.hidden_size
         self.image_aux_norm = nn.LayerNorm(hidden) if cfg.image_aux_weight > 0 else None
@@ -88,6 +89,11 @@ class VLM(nn.Module):
         self.aux_pos = nn.Embedding(cfg.aux_positions, hidden) if use_pos else None
         if self.aux_pos is not None:  # token-embedding scale, or the position drowns the image feature
             nn.init.normal_(self.aux_pos.weight, std=embed_std)
+        if cfg.aux_head not in ("tied", "own"):
+            raise ValueError(f"aux_head must be 'tied' or 'own', not {cfg.aux_head!r}")
+        own = cfg.image_aux_weight > 0 and cfg.aux_head == "own"
+        vocab = self.decoder.get_output_embeddings().weight.shape[0]
+        self.aux_head = nn.Linear(hidden, vocab, bias=False) if own else None
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
@@ -96,7 +102,7 @@ class VLM(nn.Module):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
-        aux = [p for m in (self.image_aux_norm, self.aux_pos) if m is not None for p in m.parameters()]
+        aux = [p for m in (self.image_aux_norm, self.aux_pos, self.aux_head) if m is not None for p in m.parameters()]
         connector = list(self.connector.parameters()) + aux
         return {
             "connector": connector,
@@ -131,11 +137,15 @@ class VLM(nn.Module):
         pooled = per_crop.new_zeros(b, per_crop.shape[1]).index_add(0, crop_example, per_crop)
         return pooled / torch.bincount(crop_example, minlength=b).clamp(min=1)[:, None]
 
+    def aux_logits(self, h: torch.Tensor) -> torch.Tensor:
+        head = self.aux_head if self.aux_head is not None else self.decoder.get_output_embeddings()
+        return head(h)
+
     def bag_aux_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
         """Auxiliary loss: each example's mean image feature predicts the bag of its answer tokens."""
         b = batch["input_ids"].shape[0]
         pooled = self.image_means(crop_feats, batch)
-        logits = self.decoder.get_output_embeddings()(self.image_aux_norm(pooled).to(crop_feats.dtype))
+        logits = self.aux_logits(self.image_aux_norm(pooled).to(crop_feats.dtype))
         targets = batch["targets"]
         answer = (targets != IGNORE).float()
         bag = logits.new_zeros(b, logits.shape[1], dtype=torch.float32).scatter_add_(1, targets.clamp(min=0), answer)
@@ -153,7 +163,7 @@ class VLM(nn.Module):
         rank = (answer.cumsum(1) - 1).clamp(0, self.cfg.aux_positions - 1)
         rows, cols = answer.nonzero(as_tuple=True)
         h = self.image_aux_norm(pooled[rows] + self.aux_pos(rank[rows, cols]))
-        logits = self.decoder.get_output_embeddings()(h.to(crop_feats.dtype))
+        logits = self.aux_logits(h.to(crop_feats.dtype))
         return F.cross_entropy(logits.float(), batch["targets"][rows, cols])
 
     def hidden_states(self, batch: dict, embeds: torch.Tensor | None = None) -> torch.Tensor:

@@ -55,6 +55,8 @@ def make_optimizer(model: VLM, cfg: TrainConfig) -> tuple[torch.optim.Optimizer,
     groups = []
     for part, params in model.param_groups().items():
         lr, warmup = (cfg.connector_lr, cfg.connector_warmup) if part == "connector" else (cfg.lr, cfg.warmup)
+        if part == "vision" and cfg.vision_lr is not None:
+            lr = cfg.vision_lr
         # No weight decay on biases, norms and the pad embeddings.
         decay = [p for p in params if p.requires_grad and p.ndim >= 2]
         no_decay = [p for p in params if p.requires_grad and p.ndim < 2]

@@ -213,3 +213,20 @@ def test_linear_connector_is_the_window_mean_through_one_linear_map():
     torch.testing.assert_close(out[:, 0], conn.proj(top_left))
     with pytest.raises(ValueError, match="kind"):
         Connector(ConnectorConfig(kind="perceiver", heads=4), 32, 24, pooling=2)
+
+
+def test_aux_head_own_or_tied_and_connector_output_scale(tokenizer):
+    own = tiny_model(tokenizer, image_aux_weight=1.0, aux_kind="sequence", aux_positions=8, aux_head="own")
+    assert own.aux_head is not None and any(p is own.aux_head.weight for p in own.param_groups()["connector"])
+    out = own.train()(make_batch(tokenizer, own.cfg))
+    out["loss"].backward()
+    assert own.aux_head.weight.grad.abs().sum() > 0  # the auxiliary loss trains its own head
+    tied = tiny_model(tokenizer, image_aux_weight=1.0, aux_kind="sequence", aux_positions=8)
+    assert tied.aux_head is None  # default: the LM head, and the checkpoint layout of before
+    assert "aux_head.weight" not in tied.state_dict()
+    with pytest.raises(ValueError, match="aux_head"):
+        tiny_model(tokenizer, image_aux_weight=1.0, aux_head="mlp")
+    cfg = preset("tiny")
+    cfg.connector.output_norm = "batch"
+    cfg.connector.output_scale = 0.5
+    assert torch.all(VLM(cfg, tokenizer).connector.out_norm.weight == 0.5)

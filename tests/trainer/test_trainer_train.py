@@ -173,3 +173,21 @@ def test_model_reads_the_image(tiny_tokenizer_dir, tmp_path):
     metrics, _ = evaluate(model, build_sources([str(shards)], "train"), batch_size=8, generate=False)
     real, blank = metrics["clocks"]["loss"], metrics["clocks"]["loss_blank_images"]
     assert real < 0.7 * blank, (real, blank)
+
+
+def test_vision_lr_is_its_own_group(tiny_tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    from trainer.config import TrainConfig, preset
+    from trainer.model import VLM
+    from trainer.tokenizer import add_layout_tokens
+    from trainer.train import make_optimizer
+
+    model = VLM(preset("tiny"), add_layout_tokens(AutoTokenizer.from_pretrained(tiny_tokenizer_dir)))
+    lrs = lambda opt: {g["part"]: g["lr"] for g in opt.param_groups}  # noqa: E731
+    opt, _ = make_optimizer(model, TrainConfig(lr=1e-3, connector_lr=2e-3, warmup=1, connector_warmup=1))
+    assert lrs(opt) == {"connector": 2e-3, "vision": 1e-3, "decoder": 1e-3}
+    opt, _ = make_optimizer(
+        model, TrainConfig(lr=1e-3, connector_lr=2e-3, vision_lr=3e-3, warmup=1, connector_warmup=1)
+    )
+    assert lrs(opt) == {"connector": 2e-3, "vision": 3e-3, "decoder": 1e-3}
