@@ -143,24 +143,28 @@ def completion_body(result: LLMResult, chat: bool, served: str) -> dict:
     }
 
 
+class JSONHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive with JSON replies: the base of this server's handler (and of the tests' scripted one)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 def make_server(backend: LLMBackend, host: str, port: int, batch_size: int) -> ThreadingHTTPServer:
     """A ready (bound, not yet serving) server; port 0 picks a free port (see server.server_address)."""
     batcher = Batcher(backend, batch_size)
     served = backend.model_id
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(JSONHandler):
         def log_message(self, format: str, *args: Any) -> None:  # route access logs to logging, not stderr
             log.debug("%s " + format, self.address_string(), *args)
-
-        def _send(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def _error(self, status: int, message: str, kind: str) -> None:
             self._send(status, {"error": {"message": message, "type": kind, "code": status}})

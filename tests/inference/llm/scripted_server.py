@@ -5,10 +5,10 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from inference.llm import LLMBackend, LLMRequest, LLMResult
-from inference.llm.serve import make_server
+from inference.llm.serve import JSONHandler, make_server
 
 
 class ScriptedModel(LLMBackend):
@@ -58,19 +58,9 @@ def stub_server(model: str, answer: Callable[[dict], tuple[int, dict]], port: in
     """A bare OpenAI-compatible endpoint for tests that script the HTTP layer itself (refusals, cut replies):
     `answer(request body) -> (status, response body)` for each POST; GET lists `model`. Yields the /v1 base URL."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(JSONHandler):
         def log_message(self, *args: object) -> None:
             pass
-
-        def _send(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def do_GET(self) -> None:
             self._send(200, {"object": "list", "data": [{"id": model, "object": "model"}]})
