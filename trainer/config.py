@@ -162,6 +162,7 @@ class TrainConfig:
     shuffle_buffer: int = 256
     # Batches built together from length-sorted examples (1 = off), so a batch is padded to the length of
     # examples like its own: with long captions in the mix, unsorted batches were all padded to max_seq_len.
+    # A group is sorted only where that saves a quarter of its padding (data.MIN_PADDING_SAVED).
     length_group: int = 8
     seed: int = 0
     device: str = "auto"
