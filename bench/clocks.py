@@ -232,16 +232,16 @@ def main() -> None:
     n, seconds, _ = bare_generator(config, args.bare_examples, args.seed)
     results.append(("bare generator loop", n, seconds, 1))
     parallel_n = args.bare_examples * args.workers
-    n, before, parallel_cpu = bare_parallel(config, parallel_n, args.seed, args.workers)
+    bare_n, before, parallel_cpu = bare_parallel(config, parallel_n, args.seed, args.workers)
     if not args.no_pipeline:
-        n, wall, manifest = pipeline(args, args.workers)
+        _, wall, manifest = pipeline(args, args.workers)
         _, after, cpu_after = bare_parallel(config, parallel_n, args.seed, args.workers)
         parallel_seconds = (before + after) / 2
         parallel_cpu = (parallel_cpu + cpu_after) / 2
     else:
         parallel_seconds = before
     name = f"bare generator, {args.workers} processes at once" + ("" if args.no_pipeline else " (before/after)")
-    results.append((name, n, parallel_seconds, args.workers))
+    results.append((name, bare_n, parallel_seconds, args.workers))  # its own count, not the pipeline's
     if not args.no_pipeline:
         rows = manifest["rows"]
         results.append((f"Beam pipeline, whole run ({args.workers} workers)", rows, wall, args.workers))
