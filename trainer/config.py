@@ -124,6 +124,10 @@ class ModelConfig:
     # The output layer of that loss: "tied" (the LM head) or "own" (a separate linear map to the vocabulary,
     # trained by the auxiliary loss alone).
     aux_head: str = "tied"
+    # Weight of the image-only label loss (0 = off, training only): the mean image feature classifies the
+    # label columns a subset's rows carry that the image alone determines (trainer/image_labels.py: Clocks'
+    # hour). The clean early signal a from-scratch vision side needs on a CPU budget (trainer/EXPERIMENTS.md).
+    label_aux_weight: float = 0.0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -238,9 +242,13 @@ def preset(name: str) -> ModelConfig:
             # Each answer token also predicted from the image alone: the gradient that gets a from-scratch
             # vision side going before the LM has learned to look (trainer/README.md, "Clocks on a CPU").
             # Weight 4, not 1: at 1 the image features held no hour after 6k samples and verify's 800 steps
-            # ended at the knee. Not robust yet: 1 of 3 data seeds passes (trainer/EXPERIMENTS.md, issue 15).
+            # ended at the knee.
             image_aux_weight=4.0,
             aux_kind="sequence",
+            # The image labels a subset's rows carry (Clocks' hour), classified from the image alone: without
+            # this clean signal the vision side started within 800 steps in 1 of 6 verify runs (the answer
+            # bytes mix the hour with minute digits and AM/PM; trainer/EXPERIMENTS.md, issue 15).
+            label_aux_weight=4.0,
         )
     if name == "smollm2":
         # The pretrained SmolLM2-135M (and its tokenizer) behind the small preset's vision side.

@@ -23,6 +23,7 @@ from PIL import Image
 from torch.utils.data import IterableDataset, get_worker_info
 
 from formatting.subsets import SUBSETS, RowContext, format_row
+from trainer.image_labels import image_label_matrix
 from trainer.preprocess import ExampleBuilder, collate, decode_image
 
 SPLITS = ("train", "validation", "test")
@@ -345,6 +346,7 @@ class ShardDataset(IterableDataset):
     def _collate(self, batch: list[dict]) -> dict:
         out = collate(batch, self.builder.pad)
         out["meta"] = [e["meta"] for e in batch]
+        out["image_labels"] = torch.from_numpy(image_label_matrix(out["meta"]))  # for `label_aux_weight`
         return out
 
 

@@ -12,6 +12,7 @@ from torch import nn
 
 from trainer.config import DecoderConfig, ModelConfig
 from trainer.connector import Connector
+from trainer.image_labels import label_classes
 from trainer.preprocess import IGNORE, scatter_indices
 from trainer.tokenizer import add_layout_tokens, resolve_hf_source
 from trainer.vit import build_vision
@@ -94,6 +95,9 @@ class VLM(nn.Module):
         own = cfg.image_aux_weight > 0 and cfg.aux_head == "own"
         vocab = self.decoder.get_output_embeddings().weight.shape[0]
         self.aux_head = nn.Linear(hidden, vocab, bias=False) if own else None
+        use_labels = cfg.label_aux_weight > 0
+        self.label_norm = nn.LayerNorm(hidden) if use_labels else None
+        self.label_head = nn.Linear(hidden, sum(label_classes())) if use_labels else None
 
     def has_unused_params(self) -> bool:
         """HF vision towers carry heads we never call; a ViT may have blocks past its deepest feature layer.
@@ -102,7 +106,8 @@ class VLM(nn.Module):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters by part, so the connector can get its own LR and warmup."""
-        aux = [p for m in (self.image_aux_norm, self.aux_pos, self.aux_head) if m is not None for p in m.parameters()]
+        heads = (self.image_aux_norm, self.aux_pos, self.aux_head, self.label_norm, self.label_head)
+        aux = [p for m in heads if m is not None for p in m.parameters()]
         connector = list(self.connector.parameters()) + aux
         return {
             "connector": connector,
@@ -166,6 +171,20 @@ class VLM(nn.Module):
         logits = self.aux_logits(h.to(crop_feats.dtype))
         return F.cross_entropy(logits.float(), batch["targets"][rows, cols])
 
+    def label_aux_loss(self, crop_feats: torch.Tensor, batch: dict) -> torch.Tensor:
+        """Auxiliary loss: each example's mean image feature classifies its image labels (one softmax block
+        per label, examples without that label left out), summed over labels."""
+        logits = self.label_head(self.label_norm(self.image_means(crop_feats, batch))).float()
+        labels = batch["image_labels"]
+        loss, start = logits.new_zeros(()), 0
+        for j, classes in enumerate(label_classes()):
+            block, target = logits[:, start : start + classes], labels[:, j]
+            start += classes
+            has = target >= 0
+            per_row = F.cross_entropy(block, target.clamp(min=0), reduction="none") * has
+            loss = loss + per_row.sum() / has.sum().clamp(min=1)
+        return loss
+
     def hidden_states(self, batch: dict, embeds: torch.Tensor | None = None) -> torch.Tensor:
         if embeds is None:
             embeds = self.embed(batch)
@@ -176,7 +195,8 @@ class VLM(nn.Module):
 
     def forward(self, batch: dict) -> dict:
         """Mean cross entropy over answer tokens; the LM head runs only on those positions. In training mode
-        with `image_aux_weight > 0`, `loss` also holds the weighted auxiliary loss (`lm_loss` is the LM part)."""
+        with `image_aux_weight > 0` or `label_aux_weight > 0`, `loss` also holds the weighted auxiliary losses
+        (`lm_loss` is the LM part; `aux_loss`, `label_loss` the others, unweighted)."""
         use_aux = self.training and self.image_aux_norm is not None
         embeds, crop_feats = self.embed(batch, return_features=True)
         hidden = self.hidden_states(batch, embeds)
@@ -192,6 +212,9 @@ class VLM(nn.Module):
             aux = self.sequence_aux_loss if self.aux_pos is not None else self.bag_aux_loss
             out["aux_loss"] = aux(crop_feats, batch)
             out["loss"] = loss + self.cfg.image_aux_weight * out["aux_loss"]
+        if self.training and self.label_head is not None and crop_feats is not None:
+            out["label_loss"] = self.label_aux_loss(crop_feats, batch)
+            out["loss"] = out["loss"] + self.cfg.label_aux_weight * out["label_loss"]
         return out
 
     @torch.no_grad()

@@ -33,6 +33,7 @@ class Progress:
     def line(self, step: int, row: dict) -> str:
         elapsed = time.time() - self.t0
         extra = f" aux {row['aux_loss']:.4f}" if "aux_loss" in row else ""
+        extra += f" label {row['label_loss']:.4f}" if "label_loss" in row else ""
         return (
             f"step {step}/{self.total} loss {row['loss']:.4f}{extra} lr {row['lr']:.2e} "
             f"{row['samples_per_s']:.1f} samples/s elapsed {elapsed / 60:.1f} min"

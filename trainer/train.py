@@ -279,6 +279,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
     metrics: list[dict] = []
     loss_sum = torch.zeros((), device=device)  # summed on device; read back only at log steps
     aux_sum = torch.zeros((), device=device)
+    label_sum = torch.zeros((), device=device)
     n_logged, tokens, samples, truncated, flops = 0, 0, 0, 0, 0.0
     t_log = t_start = time.time()
     budget_start = budget_clock(device)
@@ -298,6 +299,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             loss_sum += result["lm_loss"].detach()
             if "aux_loss" in result:
                 aux_sum += result["aux_loss"].detach()
+            if "label_loss" in result:
+                label_sum += result["label_loss"].detach()
             n_logged += 1
             batches += 1
         grad_norm = torch.nn.utils.clip_grad_norm_(core.parameters(), cfg.grad_clip)
@@ -330,6 +333,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
             }
             if core.cfg.image_aux_weight > 0:
                 row["aux_loss"] = aux_sum.item() / n_logged
+            if core.cfg.label_aux_weight > 0:
+                row["label_loss"] = label_sum.item() / n_logged
             if peak:
                 row["mfu"] = flops / dt / peak
             metrics.append(row)
@@ -340,6 +345,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, resume: str | None = "auto",
                     bar.update(step, row)
             loss_sum.zero_()
             aux_sum.zero_()
+            label_sum.zero_()
             n_logged, tokens, samples, truncated, flops, t_log = 0, 0, 0, 0, 0.0, time.time()
             stop = step < cfg.steps and _out_of_time(cfg, budget_start, device, world)
             if stop and rank == 0:

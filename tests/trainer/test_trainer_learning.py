@@ -119,7 +119,12 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
         json.dumps(
             {
                 "preset": "tiny",
-                "model": {"tokenizer": str(tiny_tokenizer_dir), "image_aux_weight": 0.5, "image": {"max_crops": 0}},
+                "model": {
+                    "tokenizer": str(tiny_tokenizer_dir),
+                    "image_aux_weight": 0.5,
+                    "label_aux_weight": 0.5,
+                    "image": {"max_crops": 0},
+                },
                 "train": {"batch_size": 4, "num_workers": 0, "log_every": 1, "shuffle_buffer": 4, "threads": 1},
             }
         )
@@ -128,8 +133,35 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
     main(["--data", str(clock_shards), "--config", str(cfg), "--out", str(out), "--no-progress", "--steps", "2"])
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert all(r["aux_loss"] > 0 and r["loss"] > 0 for r in rows)
+    # Clock rows carry their hour, so the label loss starts near ln 12.
+    assert all(1.5 < r["label_loss"] < 4.0 for r in rows)
     loaded = VLM.from_pretrained(out / "final")
-    assert loaded.image_aux_norm is not None and loaded.cfg.image.max_crops == 0
+    assert loaded.image_aux_norm is not None and loaded.label_head is not None and loaded.cfg.image.max_crops == 0
+
+
+def test_label_loss_classifies_the_image_and_skips_rows_without_the_label(tokenizer):
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(preset("tiny"), label_aux_weight=2.0)
+    model = VLM(cfg, tokenizer).train()
+    batch = _batch(tokenizer, cfg)
+    batch["image_labels"] = torch.tensor([[3], [-1]])  # the second row's subset has no hour
+    out = model(batch)
+    torch.testing.assert_close(out["loss"], out["lm_loss"] + 2.0 * out["label_loss"])
+    model.zero_grad()
+    out["label_loss"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.vision.parameters())
+    # Only the labelled row counts: changing the other row's features leaves the loss as it is.
+    d = model.decoder.config.hidden_size
+    feats = torch.randn(batch["crops"].shape[0], 4, d)
+    other = feats.clone()
+    other[batch["crop_example"] == 1] += 5.0
+    with torch.no_grad():
+        torch.testing.assert_close(model.label_aux_loss(feats, batch), model.label_aux_loss(other, batch))
+        model.label_head.bias.zero_()  # a constant feature then predicts all 12 hours alike: ln 12
+        assert abs(float(model.label_aux_loss(torch.zeros_like(feats), batch)) - np.log(12)) < 1e-4
+        batch["image_labels"] = torch.tensor([[-1], [-1]])  # no labelled rows: nothing to learn, no NaN
+        assert float(model.label_aux_loss(feats, batch)) == 0.0
+    assert "label_loss" not in model.eval()(batch)
 
 
 def test_cnn_encoder_gives_the_patch_grid():
