@@ -5,6 +5,8 @@ tokens, for a fixed number of steps on Clocks shards, and scores the held-out ho
 targets, all from the same rows, run one after another in this process so their numbers compare:
 
 - `hour12`: the 12-way hour class (the baseline: a clean, direct label);
+- `hour12+minute`: the 12-way hour and the 60-way minute, two softmaxes on one head, losses summed (both hands
+  as clean labels);
 - `hour-word`: the hour as one word out of `--buckets` hashed word classes (a 4096-way head, one target);
 - `hour-minute-words`: the hour and minute words as a bag (soft targets, half each);
 - `answer-words`: every word of the answer as a bag ("the time shown is 10 42 am": 7 targets, AM/PM not
@@ -42,7 +44,7 @@ from trainer.tokenizer import IM_COL, IM_END, IM_PATCH, IM_START  # noqa: E402
 from trainer.vit import build_vision  # noqa: E402
 
 IDS = {IM_START: 1, IM_END: 2, IM_PATCH: 3, IM_COL: 4}
-TARGETS = ("hour12", "hour-word", "hour-minute-words", "answer-words", "word-slots")
+TARGETS = ("hour12", "hour12+minute", "hour-word", "hour-minute-words", "answer-words", "word-slots")
 SLOTS = 8  # word places the word-slots head tells apart
 
 
@@ -98,7 +100,7 @@ def train_one(target: str, a, xtr, rows_tr, xva, yva, mc) -> list[float]:
     if a.features == "connector":
         connector = Connector(mc.connector, dim, 192, image.pooling, tokens=image.tokens_per_side**2)
         dim = 192
-    classes = 12 if target == "hour12" else a.buckets
+    classes = {"hour12": 12, "hour12+minute": 72}.get(target, a.buckets)
     slots = slot_targets(rows_tr, a.buckets) if target == "word-slots" else None
     hour_slot = 4  # scored at the hour's place: Clocks answers read "the time shown is H:MM AM"
     if slots is not None:
@@ -113,7 +115,8 @@ def train_one(target: str, a, xtr, rows_tr, xva, yva, mc) -> list[float]:
         return tokens.mean(1)
 
     ytr = torch.tensor([r["hour"] % 12 for r in rows_tr])
-    bags = None if target in ("hour12", "word-slots") else target_bags(rows_tr, target, a.buckets)
+    mtr = torch.tensor([r["minute"] for r in rows_tr])
+    bags = None if target in ("hour12", "hour12+minute", "word-slots") else target_bags(rows_tr, target, a.buckets)
     hour_classes = torch.tensor([word_class(hour_word(h), a.buckets) for h in range(12)])
     modules = [vision, head] + ([connector] if connector is not None else [])
     params = [p for m in modules for p in m.parameters()]
@@ -126,6 +129,8 @@ def train_one(target: str, a, xtr, rows_tr, xva, yva, mc) -> list[float]:
         if slots is not None:
             per_slot = logits.view(len(idx), SLOTS, a.buckets)
             loss = F.cross_entropy(per_slot.flatten(0, 1), slots[idx].flatten(), reduction="sum") / len(idx)
+        elif target == "hour12+minute":
+            loss = F.cross_entropy(logits[:, :12], ytr[idx]) + F.cross_entropy(logits[:, 12:], mtr[idx])
         elif bags is None:
             loss = F.cross_entropy(logits, ytr[idx])
         else:
@@ -139,7 +144,9 @@ def train_one(target: str, a, xtr, rows_tr, xva, yva, mc) -> list[float]:
                 logits = head(features(xva))
                 if slots is not None:
                     logits = logits.view(len(xva), SLOTS, a.buckets)[:, hour_slot]
-                if target != "hour12":
+                if target == "hour12+minute":
+                    logits = logits[:, :12]
+                elif target != "hour12":
                     logits = logits[:, hour_classes]
                 accs.append(float((logits.argmax(1) == yva).float().mean()))
             print(f"  {target} step {step}: held-out hour accuracy {accs[-1]:.3f}", flush=True)

@@ -22,14 +22,28 @@ class ImageLabel:
 
 
 IMAGE_LABELS: tuple[ImageLabel, ...] = (
-    # An analog face shows the hour modulo 12 (AM/PM is not on the dial).
+    # An analog face shows the hour modulo 12 (AM/PM is not on the dial). The minute is there too, and learning
+    # both hands made the hour start on every training seed tried (0.22-0.24 held out after 300 steps of 32,
+    # seeds 1-3) where the hour alone did not (0.12 on seed 2; bench/trainer_aux_targets.py).
     ImageLabel("clocks", "hour", 12, lambda m: int(m["hour"]) % 12),
+    ImageLabel("clocks", "minute", 60, lambda m: int(m["minute"])),
 )
 
 
 def label_classes() -> list[int]:
     """Class count of each label, in `IMAGE_LABELS` order (one output block per label)."""
     return [label.classes for label in IMAGE_LABELS]
+
+
+def training_aids(image_aux_weight: float, aux_kind: str, label_aux_weight: float, subsets: list[str]) -> str:
+    """One line for a report: which image-only losses training adds, and on which labels of `subsets`."""
+    parts = []
+    if image_aux_weight > 0:
+        parts.append(f"answer tokens from the image alone ({aux_kind}, weight {image_aux_weight:g})")
+    labels = [f"{lab.subset}.{lab.name}" for lab in IMAGE_LABELS if lab.subset in subsets]
+    if label_aux_weight > 0 and labels:
+        parts.append(f"image labels {', '.join(labels)} (weight {label_aux_weight:g})")
+    return "; ".join(parts) or "none"
 
 
 def image_label_matrix(metas: list[dict]) -> np.ndarray:

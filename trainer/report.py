@@ -139,6 +139,8 @@ def write_report(
         "- machine load (1/5/15 min) before training: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
             *info["load_before"], *info["load_after"]
         ),
+        f"- image-only training losses (training only; evaluation scores the generated answers): "
+        f"{info.get('training_aids', 'none')}",
         f"- sequences cut at max_seq_len: {info['truncated_in_training']} in training, "
         f"{sum(m.get('truncated', 0) for m in metrics.values())} in evaluation",
         f"- evaluated on up to {info['eval_examples']} held-out rows per subset; subsets with fewer than "

@@ -27,6 +27,7 @@ import torch
 from trainer.config import TrainConfig, load_config
 from trainer.data import ShardDataset, Source, build_sources, mixture
 from trainer.evaluate import CHANCE, evaluate
+from trainer.image_labels import training_aids
 from trainer.model import VLM
 from trainer.preprocess import ExampleBuilder
 from trainer.report import write_report
@@ -234,6 +235,12 @@ def verify(
         "train_samples_per_s": step_rate,
         "truncated_in_training": sum(r.get("truncated", 0) for r in rows),
         "mixture": mixture(train_sources, cfg.steps * cfg.batch_size * cfg.grad_accum),
+        "training_aids": training_aids(
+            model_cfg.image_aux_weight,
+            model_cfg.aux_kind,
+            model_cfg.label_aux_weight,
+            [src.subset for src in train_sources],
+        ),
     }
     metrics_path = Path(cfg.out) / "metrics.jsonl"
     report, ok = write_report(out_dir, metrics, samples, info, plans, checks, metrics_path, CHANCE_FACTOR)

@@ -133,8 +133,8 @@ def test_training_with_bow_logs_aux_loss(tiny_tokenizer_dir, clock_shards, tmp_p
     main(["--data", str(clock_shards), "--config", str(cfg), "--out", str(out), "--no-progress", "--steps", "2"])
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert all(r["aux_loss"] > 0 and r["loss"] > 0 for r in rows)
-    # Clock rows carry their hour, so the label loss starts near ln 12.
-    assert all(1.5 < r["label_loss"] < 4.0 for r in rows)
+    # Clock rows carry their hour and minute, so the label loss starts near ln 12 + ln 60 = 6.6.
+    assert all(5.0 < r["label_loss"] < 8.5 for r in rows)
     loaded = VLM.from_pretrained(out / "final")
     assert loaded.image_aux_norm is not None and loaded.label_head is not None and loaded.cfg.image.max_crops == 0
 
@@ -144,7 +144,7 @@ def test_label_loss_classifies_the_image_and_skips_rows_without_the_label(tokeni
     cfg = dataclasses.replace(preset("tiny"), label_aux_weight=2.0)
     model = VLM(cfg, tokenizer).train()
     batch = _batch(tokenizer, cfg)
-    batch["image_labels"] = torch.tensor([[3], [-1]])  # the second row's subset has no hour
+    batch["image_labels"] = torch.tensor([[3, 7], [-1, -1]])  # the second row's subset has no hour or minute
     out = model(batch)
     torch.testing.assert_close(out["loss"], out["lm_loss"] + 2.0 * out["label_loss"])
     model.zero_grad()
@@ -157,9 +157,12 @@ def test_label_loss_classifies_the_image_and_skips_rows_without_the_label(tokeni
     other[batch["crop_example"] == 1] += 5.0
     with torch.no_grad():
         torch.testing.assert_close(model.label_aux_loss(feats, batch), model.label_aux_loss(other, batch))
-        model.label_head.bias.zero_()  # a constant feature then predicts all 12 hours alike: ln 12
-        assert abs(float(model.label_aux_loss(torch.zeros_like(feats), batch)) - np.log(12)) < 1e-4
-        batch["image_labels"] = torch.tensor([[-1], [-1]])  # no labelled rows: nothing to learn, no NaN
+        model.label_head.bias.zero_()  # a constant feature then predicts every class alike: ln 12 + ln 60
+        uniform = np.log(12) + np.log(60)
+        assert abs(float(model.label_aux_loss(torch.zeros_like(feats), batch)) - uniform) < 1e-4
+        batch["image_labels"] = torch.tensor([[-1, 5], [-1, -1]])  # a minute only: its block alone counts
+        assert abs(float(model.label_aux_loss(torch.zeros_like(feats), batch)) - np.log(60)) < 1e-4
+        batch["image_labels"] = torch.tensor([[-1, -1], [-1, -1]])  # no labelled rows: nothing to learn, no NaN
         assert float(model.label_aux_loss(feats, batch)) == 0.0
     assert "label_loss" not in model.eval()(batch)
 
