@@ -245,10 +245,11 @@ def preset(name: str) -> ModelConfig:
             # ended at the knee.
             image_aux_weight=4.0,
             aux_kind="sequence",
-            # The image labels a subset's rows carry (Clocks' hour), classified from the image alone: without
-            # this clean signal the vision side started within 800 steps in 1 of 6 verify runs (the answer
-            # bytes mix the hour with minute digits and AM/PM; trainer/EXPERIMENTS.md, issue 15).
-            label_aux_weight=4.0,
+            # The image labels a subset's rows carry (Clocks' hour and minute), classified from the image alone:
+            # without this clean signal the vision side started within 800 steps in 1 of 6 verify runs (the
+            # answer bytes mix the hour with minute digits and AM/PM). Weight 8, not 4: at 4 the hour's start
+            # still varied with the training seed (trainer/EXPERIMENTS.md, issue 15).
+            label_aux_weight=8.0,
         )
     if name == "smollm2":
         # The pretrained SmolLM2-135M (and its tokenizer) behind the small preset's vision side.

@@ -37,7 +37,7 @@ def test_every_subset_gets_a_verdict_or_a_reason(seven, tmp_path):
     text = report.read_text()
     table = subsets_table(text)
     # small's image-only losses, the label one on the Clocks rows of mixed batches.
-    assert "sequence, weight 4); image labels clocks.hour, clocks.minute (weight 4)" in text
+    assert "sequence, weight 4); image labels clocks.hour, clocks.minute (weight 8)" in text
     assert set(table) == set(SUBSETS)  # all seven, each with a verdict or the reason it has none
     for cells in table.values():
         assert cells[-1] in ("PASS", "FAIL") or cells[-1].startswith("not judged: "), cells
