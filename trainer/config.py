@@ -125,8 +125,8 @@ class ModelConfig:
     # trained by the auxiliary loss alone).
     aux_head: str = "tied"
     # Weight of the image-only label loss (0 = off, training only): the mean image feature classifies the
-    # label columns a subset's rows carry that the image alone determines (trainer/image_labels.py: Clocks'
-    # hour). The clean early signal a from-scratch vision side needs on a CPU budget (trainer/EXPERIMENTS.md).
+    # labels of a row that the image alone determines (trainer/image_labels.py: Clocks' hour and minute). The
+    # clean early signal a from-scratch vision side needs on a CPU budget (trainer/EXPERIMENTS.md).
     label_aux_weight: float = 0.0
 
     def to_dict(self) -> dict:

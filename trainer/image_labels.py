@@ -1,11 +1,11 @@
-"""Label columns a subset's rows carry that the image alone determines, as class indices.
+"""The labels of a subset's rows that the image alone determines, as class indices (Clocks: hour, minute).
 
 The `small` preset's from-scratch vision side learns far faster from a clean label than from the answer text
 (bench/trainer_aux_targets.py: a 12-way hour head reaches 0.16-0.30 held out after 9.6k samples; every target
-derived from the answer bytes stays at chance), so training can add an image-only classification loss on these
-columns (`ModelConfig.label_aux_weight`). Evaluation never sees them: verify still scores the generated answers.
-A subset without an entry here simply adds nothing to that loss.
-"""
+derived from the answer bytes stays at chance), so training adds an image-only classification loss on these
+labels (`ModelConfig.label_aux_weight`; trainer/EXPERIMENTS.md, "Image labels as a training aid"). Values are
+read from the formatter's conversation metadata. Evaluation never sees them: verify scores the generated
+answers. A subset without an entry here adds nothing to that loss."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

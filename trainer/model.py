@@ -212,7 +212,8 @@ class VLM(nn.Module):
             aux = self.sequence_aux_loss if self.aux_pos is not None else self.bag_aux_loss
             out["aux_loss"] = aux(crop_feats, batch)
             out["loss"] = loss + self.cfg.image_aux_weight * out["aux_loss"]
-        if self.training and self.label_head is not None and crop_feats is not None:
+        # Batches collated outside ShardDataset may carry no labels: then there is nothing to add.
+        if self.training and self.label_head is not None and crop_feats is not None and "image_labels" in batch:
             out["label_loss"] = self.label_aux_loss(crop_feats, batch)
             out["loss"] = out["loss"] + self.cfg.label_aux_weight * out["label_loss"]
         return out
