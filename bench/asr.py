@@ -41,7 +41,7 @@ from inference.asr import (  # noqa: E402
 )
 from inference.llm.config import LLMConfig  # noqa: E402
 from inference.llm.transformers_backend import TransformersBackend  # noqa: E402
-from pipelines.common.options import pipeline_options  # noqa: E402
+from pipelines.common.options import new_pipeline, pipeline_options  # noqa: E402
 
 VOICES = [("en-us", 130), ("en-gb", 140), ("en-us", 150)]
 
@@ -89,8 +89,8 @@ class DecodeForASR(beam.DoFn):
 
 def pipeline(paths: list[str], config: ASRConfig) -> tuple[float, float, float, int]:
     """(job s, decode s, ASR step s, words) for the ASR path as a Beam job on one local worker."""
-    options, _ = pipeline_options([], 1)
-    graph = beam.Pipeline(options=options)
+    options, runner = pipeline_options([], 1)
+    graph = new_pipeline(options, runner)
     words = Metrics.counter("bench", "words")
 
     def count_words(result):

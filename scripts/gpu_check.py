@@ -212,18 +212,16 @@ def check_llm_vllm(device: str, workdir: Path) -> tuple[str, str]:
 def check_llm_runinference(device: str, workdir: Path) -> tuple[str, str]:
     import apache_beam as beam
     from apache_beam.ml.inference.base import RunInference
-    from apache_beam.options.pipeline_options import PipelineOptions
 
     from inference.llm import LLMModelHandler, LLMResult
+    from pipelines.common.options import in_process_pipeline
 
     config = llm_config(tiny_llm(workdir), device)
     requests = llm_requests(device)
     out = workdir / "runinference"
     shutil.rmtree(out, ignore_errors=True)
-    # In-process DirectRunner (naming the mode keeps it off Prism, which would download a binary).
-    options = PipelineOptions(flags=[], runner="DirectRunner", direct_running_mode="in_memory")
     with timed() as took:
-        with beam.Pipeline(options=options) as pipeline:
+        with in_process_pipeline() as pipeline:  # Beam's FnApiRunner in this process, never Prism
             _ = (
                 pipeline
                 | "Requests" >> beam.Create(requests)

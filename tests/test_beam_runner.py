@@ -116,3 +116,13 @@ def test_all_builds_each_subset_it_runs(tmp_path):
         assert (tmp_path / name / "manifest.json").exists()
     if not all(info.built for info in SUBSETS.values()):
         assert "not built yet" in result.stdout
+
+
+def test_a_subset_without_models_never_imports_torch():
+    # torch costs ~3.5 s of start-up; only the subsets with model rounds (RunInference) need it.
+    code = (
+        "import sys, beam_runner, pipelines.common.run; from pipelines.registry import load; "
+        "[load(name) for name in ('clocks', 'points', 'ama')]; print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -5,15 +5,20 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import apache_beam as beam
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
 from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator
 
 from pipelines.common.splits import SplitSpec
 
 if TYPE_CHECKING:
+    from apache_beam.runners.portability.fn_api_runner.fn_runner import FnApiRunner
+
     from inference.llm import LLMConfig
 
 LOCAL_RUNNERS = {"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
+# The names that mean Beam's local batch engine; new_pipeline runs them on the FnApiRunner itself.
+FN_API_RUNNERS = {"directrunner", "direct", "switchingdirectrunner", "fnapirunner", "fnapi"}
 
 BEAM_EPILOG = """\
 Beam pipeline options pass straight through, for example:
@@ -21,7 +26,8 @@ Beam pipeline options pass straight through, for example:
       --staging_location gs://B/staging --setup_file ./setup.py --machine_type n2-standard-8
       --max_num_workers 50 [--sdk_container_image IMAGE] [--dry_run=True --no_auth]
   --runner FlinkRunner --flink_master HOST:8081 ...
-Without --runner the job runs locally on all cores (Beam's DirectRunner in multi-process mode; no network).
+Without --runner the job runs locally on all cores (Beam's FnApiRunner in multi-process mode, as DirectRunner
+runs a batch job, never Prism; no network).
 """
 
 
@@ -147,17 +153,49 @@ def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOption
     runner = given.get("runner") or "DirectRunner"
     extra: dict[str, object] = {}
     if "runner" not in given:
-        # Naming the running mode keeps DirectRunner off Prism, which would try to download a binary.
-        extra = {
+        defaults = {
             "runner": "DirectRunner",
             "direct_running_mode": "multi_processing",
             "direct_num_workers": workers or os.cpu_count() or 1,
         }
+        named = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
+        extra = {key: value for key, value in defaults.items() if key not in named}  # a flag given wins
     if runner in LOCAL_RUNNERS and "default_sdk_harness_log_level" not in given:
         extra["default_sdk_harness_log_level"] = "WARNING"
     if extra:
         options = PipelineOptions(beam_args, **extra)
     return options, str(runner)
+
+
+def new_pipeline(options: PipelineOptions, runner: str) -> beam.Pipeline:
+    """A Beam pipeline for `options` and the runner `pipeline_options` named.
+
+    A local batch run (DirectRunner, the default) gets Beam's FnApiRunner directly, set up the way DirectRunner
+    sets it up for a batch job. DirectRunner itself (Beam 2.77) first tries Prism, whatever the running mode, and
+    Prism downloads its binary from GitHub: a network call at run time, a different engine where the download
+    works, and a hang where a firewall drops packets.
+    """
+    if runner.lower() not in FN_API_RUNNERS:
+        return beam.Pipeline(options=options)
+    return beam.Pipeline(runner=local_batch_runner(options), options=options)
+
+
+def in_process_pipeline() -> beam.Pipeline:
+    """A local pipeline that runs in this process, on one worker (tests, checks, benches)."""
+    options, runner = pipeline_options(["--direct_running_mode=in_memory"], workers=1)
+    return new_pipeline(options, runner)
+
+
+def local_batch_runner(options: PipelineOptions) -> "FnApiRunner":
+    """Beam's FnApiRunner with `options` in its provision info, so every SDK worker process sees them (as
+    DirectRunner's own FnApiRunner path does); running mode and worker count come from `options`."""
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
 
 
 def is_dry_run(options: PipelineOptions) -> bool:

@@ -26,14 +26,13 @@ import pickle
 import socket
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
 
 from pipelines.common.input_plan import InputPlan, InputRef, InputShard, Listing, keep_first, plan_inputs
 from pipelines.common.media_loader import LoadedImage
@@ -44,6 +43,9 @@ from pipelines.common.splits import SplitSpec
 from pipelines.common.stage import Reject, Stage, count_reject
 from pipelines.common.staging import join
 from pipelines.common.subset import RunContext, Subset
+
+if TYPE_CHECKING:
+    from apache_beam.ml.inference.base import ModelHandler
 
 log = logging.getLogger("pixmo")
 
@@ -102,14 +104,11 @@ class ModelRound(Stage):
         super().__init__(subset)
         self.resource_hints = dict(resource_hints or {})
 
-    def handler(self) -> ModelHandler:
+    def handler(self) -> "ModelHandler":
         raise NotImplementedError
 
     def requests(self, record: Record) -> Rejected | list[tuple[str, Any] | Rejected]:
         raise NotImplementedError
-
-
-# -- one input shard as one RunInference example --
 
 
 @dataclass
@@ -123,58 +122,7 @@ class ShardWork:
     started: float
 
 
-@dataclass
-class ShardRequests:
-    work: ShardWork
-    owners: list[tuple[int, str]]  # (record index, part) of each request
-    requests: list[Any]
-
-
-@dataclass
-class ShardResults:
-    work: ShardWork
-    owners: list[tuple[int, str]]
-    results: list[Any]
-
-
-class ShardBatchHandler(ModelHandler[ShardRequests, ShardResults, Any]):
-    """RunInference over one input shard at a time: the inner handler answers the shard's requests in batches of
-    its own size. Loading, sharing across processes and metrics are the inner handler's."""
-
-    def __init__(self, inner: ModelHandler) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=1)
-        self.inner = inner
-        self.inner_batch = max(1, int(inner.batch_elements_kwargs().get("max_batch_size", 8)))
-
-    def load_model(self) -> Any:
-        return self.inner.load_model()
-
-    def run_inference(
-        self, batch: Sequence[ShardRequests], model: Any, inference_args: dict[str, Any] | None = None
-    ) -> Iterable[ShardResults]:
-        out = []
-        for item in batch:
-            Metrics.counter(METRICS, f"{self.get_metrics_namespace()}_requests").inc(len(item.requests))
-            results: list[Any] = []
-            for start in range(0, len(item.requests), self.inner_batch):
-                chunk = item.requests[start : start + self.inner_batch]
-                results += list(self.inner.run_inference(chunk, model, inference_args))
-            if len(results) != len(item.requests):
-                raise RuntimeError(f"{type(self.inner).__name__} answered {len(results)} of {len(item.requests)}")
-            out.append(ShardResults(item.work, item.owners, results))
-        return out
-
-    def share_model_across_processes(self) -> bool:
-        return self.inner.share_model_across_processes()
-
-    def get_metrics_namespace(self) -> str:
-        return self.inner.get_metrics_namespace()
-
-    def batch_elements_kwargs(self) -> dict[str, Any]:
-        return {"min_batch_size": 1, "max_batch_size": 1}
-
-
-def _traceback_reject(stage: Stage, where: str, error: BaseException) -> Rejected:
+def traceback_reject(stage: Stage, where: str, error: BaseException) -> Rejected:
     frames = "".join(traceback.format_exception(type(error), error, error.__traceback__))[-2000:]
     return stage.rejected(where, f"{type(error).__name__}: {error}", traceback=frames)
 
@@ -191,7 +139,7 @@ class _ReadShard(beam.DoFn):
             for ref, item in self.reader.read(shard.refs):
                 outcome[ref.key] = item
         except Exception as error:  # noqa: BLE001 - a reader bug is its inputs' dead letters, not a crash
-            failure = _traceback_reject(self.reader, "", error)
+            failure = traceback_reject(self.reader, "", error)
             for ref in shard.refs:
                 outcome.setdefault(ref.key, dataclasses.replace(failure, input_ref=ref.where))
         for ref in shard.refs:  # a reader that forgets an input must not lose it
@@ -201,47 +149,6 @@ class _ReadShard(beam.DoFn):
         rejects = [o for o in outcome.values() if isinstance(o, Rejected)]
         # Downloads finish in any order; sorting by key keeps every model batch the same on every run.
         yield ShardWork(shard.index, len(shard), records, rejects, started)
-
-
-class _PlanRound(beam.DoFn):
-    def __init__(self, model_round: ModelRound) -> None:
-        self.round = model_round
-
-    def process(self, work: ShardWork) -> Iterator[tuple[str, ShardRequests]]:
-        kept, owners, requests = [], [], []
-        for record in work.records:
-            try:
-                made = self.round.requests(record)
-            except Reject as error:
-                made = self.round.from_reject(error, record.where)
-            except Exception as error:  # noqa: BLE001 - a bug in one record's requests drops that record only
-                made = _traceback_reject(self.round, record.where, error)
-            if isinstance(made, Rejected):
-                work.rejects.append(made)
-                continue
-            index = len(kept)
-            kept.append(record)
-            record.results[self.round.name] = {}
-            for item in made:
-                if isinstance(item, Rejected):
-                    work.rejects.append(item)
-                else:
-                    part, request = item
-                    owners.append((index, part))
-                    requests.append(request)
-        work.records = kept
-        yield f"shard-{work.index:05d}", ShardRequests(work, owners, requests)
-
-
-class _AttachRound(beam.DoFn):
-    def __init__(self, model_round: ModelRound) -> None:
-        self.round = model_round
-
-    def process(self, keyed: tuple[str, ShardResults]) -> Iterator[ShardWork]:
-        _, answered = keyed
-        for (index, part), result in zip(answered.owners, answered.results, strict=True):
-            answered.work.records[index].results[self.round.name][part] = result
-        yield answered.work
 
 
 class _BuildStage(Stage):
@@ -265,7 +172,7 @@ class _BuildRows(beam.DoFn):
             except Reject as error:
                 built = stage.from_reject(error, record.where)
             except Exception as error:  # noqa: BLE001 - a bug for one record is its dead letter
-                built = _traceback_reject(stage, record.where, error)
+                built = traceback_reject(stage, record.where, error)
             for item in built if isinstance(built, list) else [built]:
                 if isinstance(item, Rejected):
                     work.rejects.append(item)
@@ -406,15 +313,10 @@ class RecordFlow(beam.PTransform):
             | "Read" >> beam.ParDo(_ReadShard(subset.reader(options)))
         )
         for model_round in subset.rounds(options):
-            inference = RunInference(KeyedModelHandler(ShardBatchHandler(model_round.handler())))
-            if model_round.resource_hints:
-                inference = inference.with_resource_hints(**model_round.resource_hints)
-            work = (
-                work
-                | f"Plan{model_round.name}" >> beam.ParDo(_PlanRound(model_round))
-                | model_round.name >> inference
-                | f"Attach{model_round.name}" >> beam.ParDo(_AttachRound(model_round))
-            )
+            # Imported here: Beam's RunInference imports torch (3.5 s), which a flow without models never needs.
+            from pipelines.common.model_round import apply_round
+
+            work = apply_round(work, model_round)
         written = (
             work
             | "BuildRows" >> beam.ParDo(_BuildRows(subset, options))

@@ -15,14 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines.common import manifest as manifest_lib
 from pipelines.common.card import render_card
-from pipelines.common.options import LOCAL_RUNNERS, is_dry_run, pipeline_options
+from pipelines.common.options import LOCAL_RUNNERS, is_dry_run, new_pipeline, pipeline_options
 from pipelines.common.preview import render_preview
 from pipelines.common.progress import ProgressMonitor
 from pipelines.common.record_flow import REPORT, WORK, RecordSubset
@@ -88,7 +87,7 @@ def run_subset(
         if kept and not isinstance(subset, RecordSubset):  # record flows say what they keep in prepare()
             print(f"{subset.name}: resuming: {kept} shard(s) already written in {staging.dir}", file=out)
     subset.prepare(ctx, out)
-    pipeline = beam.Pipeline(options=beam_options)
+    pipeline = new_pipeline(beam_options, runner)
     subset.build(pipeline, ctx)
 
     total = ctx.total_examples

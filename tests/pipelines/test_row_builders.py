@@ -6,7 +6,6 @@ import os
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 import beam_runner
@@ -15,6 +14,7 @@ from inference.llm import LLMResult
 from media.samples import bundled_images_dir
 from pipelines.capqa.steps import ANSWER, ASK, CaptionRef
 from pipelines.common.media_loader import LoadedImage
+from pipelines.common.options import in_process_pipeline
 from pipelines.common.record_flow import Record
 from pipelines.common.rejects import Rejected
 from pipelines.count.steps import DETECT
@@ -66,7 +66,7 @@ def test_count_rows_from_scripted_detections():
         Record("/in/unsure.jpg", "/in/unsure.jpg", "count-u", image=bus_image(), results=detected(people[:1], [0.25])),
         Record("/in/error.jpg", "/in/error.jpg", "count-e", image=bus_image(), results=detected([], [], "boom")),
     ]
-    with BeamTestPipeline() as pipeline:
+    with in_process_pipeline() as pipeline:
         built = pipeline | beam.Create(records) | beam.Map(outcome(subset, options))
         assert_that(
             built,
@@ -109,7 +109,7 @@ def test_capqa_conversations_from_scripted_replies(tmp_path):
         {"capqa-cap-bus#0": "A blue city bus is parked on the street.", "capqa-cap-bus#1": "The bus is blue."},
     )
     nothing = capqa_record({"capqa-cap-bus#0": "", "capqa-cap-bus#1": "Sure!"}, {})
-    with BeamTestPipeline() as pipeline:
+    with in_process_pipeline() as pipeline:
         built = pipeline | beam.Create([good, nothing]) | beam.Map(outcome(subset, options))
         short = built | beam.Map(lambda kv: (kv[0], kv[1] if isinstance(kv[1], int) else kv[1][:14]))
         assert_that(short, equal_to([("capqa-cap-bus", 2), ("capqa-cap-bus", "rejected at qa")]))

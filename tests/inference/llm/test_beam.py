@@ -2,11 +2,11 @@
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import RunInference
-from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that
 
 from inference.llm import ChatMessage, GenerationParams, LLMConfig, LLMModelHandler, LLMRequest
 from inference.llm.models import EMBEDDED_GGUF
+from pipelines.common.options import in_process_pipeline
 
 
 def test_run_inference_pipeline(local_llm):
@@ -28,8 +28,7 @@ def test_run_inference_pipeline(local_llm):
             assert by_key[key].model_id == EMBEDDED_GGUF
         assert by_key["c"].finish_reason == "length" and by_key["c"].error.startswith("truncated")
 
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as pipeline:
+    with in_process_pipeline() as pipeline:
         results = pipeline | beam.Create(requests) | RunInference(handler)
         assert_that(results, check)
 
@@ -44,6 +43,5 @@ def test_run_inference_through_the_openai_backend(served_url):
         assert sorted(r.key for r in results) == ["1", "2", "3"]
         assert all(r.ok and r.completion_tokens == 3 and r.model_id == EMBEDDED_GGUF for r in results)
 
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as pipeline:
+    with in_process_pipeline() as pipeline:
         assert_that(pipeline | beam.Create(requests) | RunInference(handler), check)

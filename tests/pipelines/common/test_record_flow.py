@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
-from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines.common.input_plan import InputRef, Listing, keep_first, plan_inputs
-from pipelines.common.options import add_common_arguments
+from pipelines.common.model_round import ShardBatchHandler, ShardRequests
+from pipelines.common.options import add_common_arguments, in_process_pipeline
 from pipelines.common.record_flow import (
     CommonOptions,
     Decision,
@@ -23,8 +23,6 @@ from pipelines.common.record_flow import (
     Reader,
     Record,
     RecordSubset,
-    ShardBatchHandler,
-    ShardRequests,
     ShardWork,
 )
 from pipelines.common.rejects import rejected
@@ -182,7 +180,7 @@ def test_one_shard_is_one_example_answered_in_the_models_batches():
     handler = ShardBatchHandler(Upper(batch_size=2))
     work = ShardWork(0, 3, [], [], 0.0)
     requests = [("shard-0", ShardRequests(work, [(0, "p"), (1, "p"), (2, "p")], ["x", "y", "z"]))]
-    with BeamTestPipeline() as pipeline:
+    with in_process_pipeline() as pipeline:
         answered = (
             pipeline
             | beam.Create(requests)

@@ -6,9 +6,9 @@ import os
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.common.manifest import aggregate_shard_stats
+from pipelines.common.options import in_process_pipeline
 from pipelines.common.rejects import rejected
 from pipelines.common.sink import WriteRowsAndRejects
 
@@ -23,8 +23,7 @@ def run(staging):
     rows = [("train" if i % 5 else "validation", {"example_id": f"e{i:03d}", "value": i}) for i in range(50)]
     rows.append(("train", {"example_id": "bad", "value": -1}))
     upstream = [rejected("toy", "http://x/1.jpg", "download", "HTTP 404")]
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as p:
+    with in_process_pipeline() as p:
         split_rows = p | "Rows" >> beam.Create(rows)
         rejects = p | "Rejects" >> beam.Create(upstream)
         _ = (split_rows, rejects) | WriteRowsAndRejects("toy", SCHEMA, validate, str(staging), rows_per_shard=15)
