@@ -175,4 +175,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import pipelines.common.fast_exit  # noqa: F401 - this process exits without the final GC passes
+
     sys.exit(main())

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from inference.llm import LLMConfig
 
 LOCAL_RUNNERS = {"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
+# Imported by every local worker at start: its processes exit without the final GC passes (see the module).
+FAST_EXIT_PLUGIN = "pipelines.common.fast_exit"
 # The names that mean Beam's local batch engine; new_pipeline runs them on the FnApiRunner itself.
 FN_API_RUNNERS = {"directrunner", "direct", "switchingdirectrunner", "fnapirunner", "fnapi"}
 
@@ -160,8 +162,10 @@ def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOption
         }
         named = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
         extra = {key: value for key, value in defaults.items() if key not in named}  # a flag given wins
-    if runner in LOCAL_RUNNERS and "default_sdk_harness_log_level" not in given:
-        extra["default_sdk_harness_log_level"] = "WARNING"
+    if runner in LOCAL_RUNNERS:
+        if "default_sdk_harness_log_level" not in given:
+            extra["default_sdk_harness_log_level"] = "WARNING"
+        extra["beam_plugins"] = [*(given.get("beam_plugins") or []), FAST_EXIT_PLUGIN]
     if extra:
         options = PipelineOptions(beam_args, **extra)
     return options, str(runner)
