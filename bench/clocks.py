@@ -2,9 +2,10 @@
 
 Everything runs in this one process tree, on the same machine, in one go, so the ratios compare like with
 like. Per-core figures divide by the processes each stage used (bare loop and encoding: 1; pipeline and the
-parallel bare loop: --workers). The parallel bare loop runs before and after the pipeline and the two are
-averaged, so a change of load on a shared machine during the run moves both sides of the ratio. Not a test:
-nothing here asserts a time.
+parallel bare loop: --workers). The parallel bare loop makes exactly the pipeline's examples (its shard tasks,
+same indices and order: the same faces), so "shard work" compares like with like; it runs before and after
+the pipeline and the two are averaged, so a change of load on a shared machine during the run moves both sides
+of the ratio. Not a test: nothing here asserts a time.
 
     .venv/bin/python bench/clocks.py [--examples 4000] [--image-size 448] [--workers N]
         [--synclock PATH/TO/itsabouttime/src/SynClock.py] [--profile]
@@ -33,6 +34,7 @@ from PIL import Image  # noqa: E402
 import beam_runner  # noqa: E402
 from generators.clocks import ClockConfig, ClockGenerator  # noqa: E402
 from generators.clocks.stages import StageTimes  # noqa: E402
+from pipelines.common.shards import ShardTask  # noqa: E402
 
 
 def load() -> str:
@@ -73,33 +75,51 @@ def bare_generator(config: ClockConfig, count: int, seed: int) -> tuple[int, flo
     return count, time.perf_counter() - start, time.process_time() - cpu
 
 
-def _generate_block(block: tuple[ClockConfig, int, int, int]) -> tuple[int, float]:
-    config, seed, start, stop = block
-    generator = ClockGenerator(config)
+_GENERATORS: dict[ClockConfig, ClockGenerator] = {}
+
+
+def _generate_task(task: tuple[ClockConfig, int, int, int]) -> tuple[int, float]:
+    """One shard's indices in this pool process, with the process's one generator (the pipeline keeps one per
+    worker too); images and CPU seconds."""
+    config, seed, start, stop = task
+    if config not in _GENERATORS:
+        _GENERATORS[config] = ClockGenerator(config)
+    generator = _GENERATORS[config]
     cpu = time.process_time()
     for index in range(start, stop):
         generator.generate(seed, index)
     return stop - start, time.process_time() - cpu
 
 
-def bare_parallel(config: ClockConfig, count: int, seed: int, workers: int) -> tuple[int, float, float]:
-    """The bare loop in `workers` processes at once: what the machine's cores really give together; wall seconds
-    and the processes' CPU seconds."""
-    per = count // workers
-    blocks = [(config, seed, w * per, (w + 1) * per) for w in range(workers)]
+def pipeline_tasks(args: argparse.Namespace) -> list[ShardTask]:
+    """The shard tasks the pipeline run below makes, largest first as GenerateShards deals them."""
+    parser, subset = beam_runner._subset_parser("clocks")
+    run_args, _ = parser.parse_known_args(["--num-examples", str(args.examples), *image_flags(args)])
+    tasks = subset.shard_tasks(run_args)
+    return sorted(tasks, key=lambda task: (-len(task), task.split, task.shard))
+
+
+def bare_parallel(config: ClockConfig, tasks: list[ShardTask], seed: int, workers: int) -> tuple[int, float, float]:
+    """The pipeline's own shards (same indices, same order) in `workers` processes, each taking the next shard
+    when it is free: the pipeline's work without Beam, rows or Parquet. Wall seconds and the processes' CPU
+    seconds."""
+    jobs = [(config, seed, task.start, task.stop) for task in tasks]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.map(_generate_block, [(config, seed, 0, 16)] * workers)  # warm up imports and fonts
+        pool.map(_generate_task, [(config, seed + 1, 0, 16)] * 2 * workers, chunksize=1)  # imports, fonts
         start = time.perf_counter()
-        done = pool.map(_generate_block, blocks)
+        done = pool.map(_generate_task, jobs, chunksize=1)
     return sum(n for n, _ in done), time.perf_counter() - start, sum(cpu for _, cpu in done)
+
+
+def image_flags(args: argparse.Namespace) -> list[str]:
+    return ["--image-size", str(args.image_size), "--image-format", args.image_format]
 
 
 def pipeline(args: argparse.Namespace, workers: int) -> tuple[int, float, dict]:
     with tempfile.TemporaryDirectory() as output:
         argv = [
             "clocks", "--output", output, "--num-examples", str(args.examples), "--seed", str(args.seed),
-            "--image-size", str(args.image_size), "--image-format", args.image_format,
-            "--workers", str(workers), "--no-progress", "--preview-rows", str(args.preview_rows),
+            *image_flags(args), "--workers", str(workers), "--no-progress", "--preview-rows", str(args.preview_rows),
         ]  # fmt: skip
         start, started_at = time.perf_counter(), time.time()
         code = beam_runner.main(argv)
@@ -209,7 +229,7 @@ def print_profiles(config: ClockConfig, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=4000, help="Examples for the pipeline run.")
-    parser.add_argument("--bare-examples", type=int, default=1000, help="Examples per process for the bare loop.")
+    parser.add_argument("--bare-examples", type=int, default=1000, help="Examples for the one-process bare loop.")
     parser.add_argument("--image-size", type=int, default=448)
     parser.add_argument("--image-format", choices=("jpeg", "png"), default="jpeg")
     parser.add_argument("--jpeg-quality", type=int, default=ClockConfig().jpeg_quality)
@@ -231,17 +251,17 @@ def main() -> None:
     results.append(("encoding only (floor)", n, seconds, 1))
     n, seconds, _ = bare_generator(config, args.bare_examples, args.seed)
     results.append(("bare generator loop", n, seconds, 1))
-    parallel_n = args.bare_examples * args.workers
-    bare_n, before, parallel_cpu = bare_parallel(config, parallel_n, args.seed, args.workers)
+    tasks = pipeline_tasks(args)
+    parallel_n, before, parallel_cpu = bare_parallel(config, tasks, args.seed, args.workers)
     if not args.no_pipeline:
         _, wall, manifest = pipeline(args, args.workers)
-        _, after, cpu_after = bare_parallel(config, parallel_n, args.seed, args.workers)
+        _, after, cpu_after = bare_parallel(config, tasks, args.seed, args.workers)
         parallel_seconds = (before + after) / 2
         parallel_cpu = (parallel_cpu + cpu_after) / 2
     else:
         parallel_seconds = before
     name = f"bare generator, {args.workers} processes at once" + ("" if args.no_pipeline else " (before/after)")
-    results.append((name, bare_n, parallel_seconds, args.workers))  # its own count, not the pipeline's
+    results.append((name, parallel_n, parallel_seconds, args.workers))
     if not args.no_pipeline:
         rows = manifest["rows"]
         results.append((f"Beam pipeline, whole run ({args.workers} workers)", rows, wall, args.workers))

@@ -21,7 +21,7 @@ from formatting.clocks import CLOCK_QUESTIONS, CLOCKS_STYLE
 from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.report import RunReport
-from pipelines.common.shards import plan_shards, write_bytes_atomically
+from pipelines.common.shards import ShardTask, plan_shards, write_bytes_atomically
 from pipelines.common.splits import SplitSpec
 from pipelines.common.staging import join
 from pipelines.common.subset import PreviewItem, RunContext, Subset
@@ -195,13 +195,16 @@ class Clocks(Subset):
     def generator_version(self) -> str:
         return GENERATOR_VERSION
 
+    def shard_tasks(self, args: argparse.Namespace) -> list[ShardTask]:
+        """The run's shards: index ranges per split, cut on face boundaries."""
+        ranges = SplitSpec.parse(args.splits).ranges(args.num_examples)
+        align = config_from_args(args).samples_per_face
+        return plan_shards(ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS, align=align)
+
     def build(self, pipeline: beam.Pipeline, ctx: RunContext) -> None:
         args = ctx.args
-        ranges = SplitSpec.parse(args.splits).ranges(args.num_examples)
+        tasks = self.shard_tasks(args)
         config = config_from_args(args)
-        tasks = plan_shards(
-            ranges, args.rows_per_shard, args.num_shards, min_shards=MIN_SHARDS, align=config.samples_per_face
-        )
         maker = ClockMaker(config, args.seed, ctx.code_version)
         writer = WriteGeneratedShard(
             self.name,

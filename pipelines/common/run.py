@@ -6,7 +6,6 @@ and swaps the staging folder in as OUTPUT/SUBSET.
 """
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -244,10 +243,12 @@ def _remove(path: str) -> None:
 
 
 def _read_columns(paths: list[str], columns: tuple[str, ...]) -> pa.Table:
+    """The small columns of every shard. Parquet reads the footer and those column chunks only, through the
+    seekable handle (local or object store), never a shard's images."""
     tables = []
     for path in paths:
         with FileSystems.open(path) as handle:
-            tables.append(pq.read_table(io.BytesIO(handle.read()), columns=list(columns)))
+            tables.append(pq.read_table(handle, columns=list(columns)))
     return pa.concat_tables(tables) if tables else pa.table({})
 
 
@@ -260,11 +261,9 @@ def _sample_rows(shard_files: dict[str, list[str]], n: int) -> list[dict[str, An
     per_split = max(1, n // max(1, len(order)))
     for split in order:
         for path in shard_files[split][:1]:
-            with FileSystems.open(path) as handle:
-                parquet = pq.ParquetFile(io.BytesIO(handle.read()))
-            for batch in parquet.iter_batches(batch_size=per_split):
-                rows += batch.to_pylist()
-                break
+            with FileSystems.open(path) as handle:  # the first row group only, not the whole shard
+                batch = next(pq.ParquetFile(handle).iter_batches(batch_size=per_split), None)
+            rows += batch.to_pylist() if batch is not None else []
     if len(rows) < n:
         return rows
     return rows[:n]
