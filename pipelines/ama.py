@@ -95,17 +95,17 @@ class AMA(ExportSubset):
         question_words = [len(q.split()) for q in table.column("question").to_pylist()]
         answer_words = [len(a.split()) for a in table.column("answer").to_pylist()]
         files = {
-            "actions.png": plots.bar_png(
+            "actions.svg": plots.bar_svg(
                 list(exports.AMA_ACTIONS),
                 [actions[a] for a in exports.AMA_ACTIONS],
                 f"Review rounds by action (final answers: {finals['accepted']} accepted, {finals['edited']} edited)",
                 "action",
             ),
-            "rounds_per_question.png": plots.bar_png(
+            "rounds_per_question.svg": plots.bar_svg(
                 [str(k) for k in sorted(rounds)], [rounds[k] for k in sorted(rounds)], "Rounds per question", "rounds"
             ),
-            "question_lengths.png": plots.histogram_png(question_words, 20, "Question length", "words"),
-            "answer_lengths.png": plots.histogram_png(answer_words, 20, "Answer length", "words"),
+            "question_lengths.svg": plots.histogram_svg(question_words, 20, "Question length", "words"),
+            "answer_lengths.svg": plots.histogram_svg(answer_words, 20, "Answer length", "words"),
         }
         for name, data in files.items():
             write_bytes_atomically(join(out_dir, name), data)

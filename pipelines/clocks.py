@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from formatting.clocks import CLOCK_QUESTIONS, CLOCKS_STYLE
 from generators.clocks import BODY_NAMES, GENERATOR_VERSION, ClockConfig, ClockGenerator
+from pipelines.common import plots
 from pipelines.common.generated import ExampleMaker, GenerateShards, WriteGeneratedShard
 from pipelines.common.report import RunReport
 from pipelines.common.shards import ShardTask, plan_shards, write_bytes_atomically
@@ -218,28 +219,26 @@ class Clocks(Subset):
 
     def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
         table = report.table
-        from pipelines.common import plots  # matplotlib: only the driver plots, so workers never import it
-
         hours = np.asarray(table.column("hour").to_pylist())
         minutes = np.asarray(table.column("minute").to_pylist())
         grid = np.zeros((24, 12))
         np.add.at(grid, (hours, minutes // 5), 1)
         files = {
-            "time_of_day.png": plots.heatmap_png(
+            "time_of_day.svg": plots.heatmap_svg(
                 grid,
                 "Examples per hour and 5-minute bucket (uniform is good)",
                 "minute bucket (x5)",
                 "hour (0-23)",
             ),
-            "hours.png": plots.bar_png(
+            "hours.svg": plots.bar_svg(
                 [str(h) for h in range(24)], np.bincount(hours, minlength=24).tolist(), "Hour of day", "hour"
             ),
-            "minutes.png": plots.bar_png(
+            "minutes.svg": plots.bar_svg(
                 [str(m) for m in range(60)], np.bincount(minutes, minlength=60).tolist(), "Minute", "minute"
             ),
         }
         bodies = Counter(table.column("body_name").to_pylist())
-        files["bodies.png"] = plots.bar_png(
+        files["bodies.svg"] = plots.bar_svg(
             list(bodies),
             list(bodies.values()),
             f"Watch bodies: {len(bodies)} of {len(BODY_NAMES)} used, "
@@ -257,7 +256,7 @@ class Clocks(Subset):
             for value, count in features[name].most_common(FEATURE_VALUES_PLOTTED):
                 labels.append(f"{name}: {value}")
                 counts.append(count)
-        files["face_features.png"] = plots.bar_png(
+        files["face_features.svg"] = plots.bar_svg(
             labels,
             counts,
             f"Watch face features (top {FEATURE_VALUES_PLOTTED} values of each of {len(features)})",

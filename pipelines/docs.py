@@ -278,28 +278,29 @@ class Docs(Subset):
         rows = table.to_pylist()
         files: dict[str, bytes] = {}
         funnel = stage_funnel(len(rows), rejects)
-        files["stage_funnel.png"] = plots.bar_png(
+        files["stage_funnel.svg"] = plots.bar_svg(
             list(funnel), list(funnel.values()), "Examples left after each stage", "stage"
         )
         # When the image became usable: the attempt count of rows and of examples that failed only at QA.
         usable_at = Counter(f"attempt {r['render_attempts']}" for r in rows)
         usable_at.update(f"attempt {len(r['details'].get('attempts', []))}" for r in rejects if r["stage"] == "qa")
-        files["render_attempts.png"] = plots.bar_png(
+        files["render_attempts.svg"] = plots.bar_svg(
             sorted(usable_at), [usable_at[k] for k in sorted(usable_at)], "Usable image at code attempt", "attempt"
         )
         made = Counter(r["renderer"] for r in rows)
         tried = made + Counter(r["details"].get("renderer", "?") for r in rejects)
         names = sorted(tried)
-        files["renderer_success.png"] = plots.bar_png(
+        files["renderer_success.svg"] = plots.bar_svg(
             [f"{n} ({made[n]}/{tried[n]})" for n in names],
             [made[n] / tried[n] for n in names],
             "Success rate per renderer (rows / examples)",
             "renderer",
             horizontal=True,
+            value_label="rows / examples",
         )
         by_stage = Counter(f"{r['details'].get('renderer', '?')}: {r['stage']}" for r in rejects)
         if by_stage:
-            files["rejects_by_renderer_stage.png"] = plots.bar_png(
+            files["rejects_by_renderer_stage.svg"] = plots.bar_svg(
                 list(by_stage),
                 list(by_stage.values()),
                 "Dead letters per renderer and stage",
@@ -319,16 +320,16 @@ class Docs(Subset):
                 write_bytes_atomically(join(out_dir, name), data)
             return list(files)
         qa_counts = Counter(len(r["qa_kinds"]) for r in rows)
-        files["qa_per_image.png"] = plots.bar_png(
+        files["qa_per_image.svg"] = plots.bar_svg(
             [str(k) for k in sorted(qa_counts)],
             [qa_counts[k] for k in sorted(qa_counts)],
             "QA pairs per image",
             "questions",
         )
         kinds = Counter(k for r in rows for k in r["qa_kinds"])
-        files["qa_kinds.png"] = plots.bar_png(list(kinds), list(kinds.values()), "QA pairs by kind", "kind")
+        files["qa_kinds.svg"] = plots.bar_svg(list(kinds), list(kinds.values()), "QA pairs by kind", "kind")
         configs = Counter(r["config"] for r in rows)
-        files["configs.png"] = plots.bar_png(list(configs), list(configs.values()), "Rows per config", "config")
+        files["configs.svg"] = plots.bar_svg(list(configs), list(configs.values()), "Rows per config", "config")
         for name, data in files.items():
             write_bytes_atomically(join(out_dir, name), data)
         return list(files)
@@ -381,7 +382,7 @@ class Docs(Subset):
             "`ds.filter(lambda r: r['config'] == 'charts')`. The config follows the figure type (an HTML page "
             "may be a table or a receipt).\n\n"
             f"Model: `{self.models(args)[0]}` ({args.llm_backend}). With a small model most examples end as dead "
-            "letters and the kept code is simple; see `stats/stage_funnel.png` and `stats/renderer_success.png`."
+            "letters and the kept code is simple; see `stats/stage_funnel.svg` and `stats/renderer_success.svg`."
         )
 
 

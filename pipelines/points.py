@@ -98,22 +98,22 @@ class Points(ExportSubset):
         histogram = [counts.count(c) for c in range(top + 1)]
         absent = sum(not_present)
         files = {
-            "count_histogram.png": plots.bar_png(
+            "count_histogram.svg": plots.bar_svg(
                 [str(c) for c in range(top + 1)], histogram, "Points per expression (0 = not present)", "count"
             ),
-            "not_present.png": plots.bar_png(
+            "not_present.svg": plots.bar_svg(
                 ["present", "not present"],
                 [len(not_present) - absent, absent],
                 f"Not present: {absent / max(1, len(not_present)):.1%} of expressions",
                 "",
             ),
-            "expressions_per_image.png": plots.bar_png(
+            "expressions_per_image.svg": plots.bar_svg(
                 [str(k) for k in sorted(per_image)],
                 [per_image[k] for k in sorted(per_image)],
                 "Referring expressions per image",
                 "expressions",
             ),
-            "label_lengths.png": plots.histogram_png(
+            "label_lengths.svg": plots.histogram_svg(
                 [len(label.split()) for label in labels], bins=20, title="Label length", xlabel="words"
             ),
         }

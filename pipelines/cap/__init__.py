@@ -105,9 +105,9 @@ class Cap(RecordSubset):
         per_image = Counter(len(t) for t in table.column("transcripts").to_pylist())
         kept = [c for row in table.column("transcript_captions").to_pylist() for c in row]
         files = {
-            "caption_words.png": plots.histogram_png(words, 20, "Words per caption", "words"),
-            "audio_seconds.png": plots.histogram_png(seconds, 20, "Seconds per kept recording", "seconds"),
-            "transcripts_per_image.png": plots.bar_png(
+            "caption_words.svg": plots.histogram_svg(words, 20, "Words per caption", "words"),
+            "audio_seconds.svg": plots.histogram_svg(seconds, 20, "Seconds per kept recording", "seconds"),
+            "transcripts_per_image.svg": plots.bar_svg(
                 [str(k) for k in sorted(per_image)],
                 [per_image[k] for k in sorted(per_image)],
                 "Kept transcripts per image",
@@ -115,7 +115,7 @@ class Cap(RecordSubset):
             ),
         }
         if wers:
-            files["wer.png"] = plots.histogram_png(wers, 20, "ASR word error rate vs reference text", "WER")
+            files["wer.svg"] = plots.histogram_svg(wers, 20, "ASR word error rate vs reference text", "WER")
         for name, data in files.items():
             write_bytes_atomically(join(out_dir, name), data)
         summary = {

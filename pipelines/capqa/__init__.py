@@ -127,38 +127,38 @@ class CapQA(RecordSubset):
         answers = [m[i] for m in messages for i in range(1, len(m), 2)]
         captions, pairs, by_check = funnels(dropped_in_rows, len(questions), rejects)
         files = {
-            "caption_funnel.png": plots.bar_png(
+            "caption_funnel.svg": plots.bar_svg(
                 list(captions), list(captions.values()), "Captions left after each stage", "stage"
             ),
-            "pair_funnel.png": plots.bar_png(
+            "pair_funnel.svg": plots.bar_svg(
                 list(pairs), list(pairs.values()), "Question-answer pairs left after each round", "round"
             ),
         }
         if by_check:
-            files["dropped_pairs.png"] = plots.bar_png(
+            files["dropped_pairs.svg"] = plots.bar_svg(
                 list(by_check), list(by_check.values()), "Dropped pairs by check", "round: check", horizontal=True
             )
         turns = Counter(len(m) // 2 for m in messages)
         first_words = Counter(q.split()[0].lower().strip("?,.'\"") for q in questions if q.split())
         focus_counts = Counter(f for r in rows for f in r["focuses"])
         if rows:
-            files["pairs_per_conversation.png"] = plots.bar_png(
+            files["pairs_per_conversation.svg"] = plots.bar_svg(
                 [str(k) for k in sorted(turns)], [turns[k] for k in sorted(turns)], "Kept pairs per caption", "pairs"
             )
-            files["question_first_words.png"] = plots.bar_png(
+            files["question_first_words.svg"] = plots.bar_svg(
                 [w for w, _ in first_words.most_common(12)],
                 [n for _, n in first_words.most_common(12)],
                 "Questions by first word",
                 "first word",
             )
-            files["focuses.png"] = plots.bar_png(
+            files["focuses.svg"] = plots.bar_svg(
                 list(FOCUSES),
                 [focus_counts[f] for f in FOCUSES],
                 "Kept pairs by what they were asked about",
                 "focus",
                 horizontal=True,
             )
-            files["answer_words.png"] = plots.histogram_png(
+            files["answer_words.svg"] = plots.histogram_svg(
                 [len(a.split()) for a in answers], bins=20, title="Answer length", xlabel="words"
             )
         for name, data in files.items():
@@ -207,7 +207,7 @@ class CapQA(RecordSubset):
             "says nothing, or fewer than 80% of its content words appear in the caption or question. The checks are "
             "lexical: a kept answer is supported by the caption's words, not proven right. Dropped pairs are counted "
             "in `rejected_turns` and listed with reasons in the row's provenance; a caption with fewer than "
-            f"{settings.min_turns} kept pair(s) is a dead letter. `stats/pair_funnel.png`, `stats/dropped_pairs.png` "
+            f"{settings.min_turns} kept pair(s) is a dead letter. `stats/pair_funnel.svg`, `stats/dropped_pairs.svg` "
             "and `stats/funnel.json` show where pairs were lost.\n\n"
             "Splits: a row from a Cap shard keeps that shard's split, so Cap's held-out images stay held out; other "
             f"inputs get a stable hash of the source id ({options.splits})."

@@ -86,7 +86,7 @@ class Subset(ABC):
 
     @abstractmethod
     def plot_stats(self, report: RunReport, out_dir: str) -> list[str]:
-        """Write PNG plots of the distributions that matter; return their file names."""
+        """Write SVG plots (`pipelines.common.plots`) of the distributions that matter; return their file names."""
 
     @abstractmethod
     def preview_item(self, row: dict[str, Any]) -> PreviewItem:

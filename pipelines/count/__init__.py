@@ -165,18 +165,18 @@ class Count(RecordSubset):
         labels = Counter(table.column("label").to_pylist())
         scores = [s for row in table.column("scores").to_pylist() for s in row]
         files = {
-            "count_histogram.png": plots.bar_png(
+            "count_histogram.svg": plots.bar_svg(
                 [str(c) for c in range(top + 1)], histogram, "Images per count (all splits)", "count"
             ),
-            "labels.png": plots.bar_png(
+            "labels.svg": plots.bar_svg(
                 [label for label, _ in labels.most_common(40)],
                 [n for _, n in labels.most_common(40)],
                 f"Counted class: {len(labels)} distinct",
                 "label",
                 horizontal=True,
             ),
-            "scores.png": plots.histogram_png(
-                scores or [0.0], bins=[i / 20 for i in range(21)], title="Detector score of counted objects",
+            "scores.svg": plots.histogram_svg(
+                scores, bins=[i / 20 for i in range(21)], title="Detector score of counted objects",
                 xlabel="score",
             ),
         }  # fmt: skip

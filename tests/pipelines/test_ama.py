@@ -96,7 +96,7 @@ def test_rows_carry_the_answer_and_its_history(dataset):
 
 
 def test_reports(dataset):
-    assert {"actions.png", "rounds_per_question.png", "question_lengths.png", "answer_lengths.png"} <= set(
+    assert {"actions.svg", "rounds_per_question.svg", "question_lengths.svg", "answer_lengths.svg"} <= set(
         os.listdir(dataset / "stats")
     )
     summary = json.loads((dataset / "stats" / "ama_stats.json").read_text())

@@ -132,7 +132,7 @@ def test_reports_show_stats_and_a_preview_with_audio_and_text(dataset):
     assert (dataset / "manifest.json").exists()
     stats = json.loads((dataset / "stats" / "cap_stats.json").read_text())
     assert stats["wer_recordings"] == stats["recordings"] == stats["rows"] and stats["audio_seconds_total"] > 10
-    for name in ("caption_words.png", "audio_seconds.png", "wer.png"):
+    for name in ("caption_words.svg", "audio_seconds.svg", "wer.svg"):
         assert (dataset / "stats" / name).stat().st_size > 1000
     preview = (dataset / "preview.html").read_text()
     assert "Transcript 1" in preview and "WER" in preview

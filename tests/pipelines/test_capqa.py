@@ -115,7 +115,7 @@ def test_reports_and_funnels_account_for_every_caption_and_pair(run):
         len(d["details"]["dropped"]) for d in run["dead"] if d["stage"] in ("qa", "llm")
     )
     assert sum(stats["dropped_pairs_by_check"].values()) == dropped
-    assert (dataset / "stats" / "pair_funnel.png").exists() and (dataset / "stats" / "caption_funnel.png").exists()
+    assert (dataset / "stats" / "pair_funnel.svg").exists() and (dataset / "stats" / "caption_funnel.svg").exists()
 
 
 def test_any_caption_parquet_through_an_openai_endpoint(tmp_path, served_url):
@@ -143,7 +143,7 @@ def test_inputs_a_manifest_a_folder_or_a_glob(tmp_path):
     names = sorted(Path(p).relative_to(root).as_posix() for p, _ in parquet_inputs(str(root)))
     assert names == ["a.parquet", "deep/er/c.parquet", "train/b.parquet"]  # no manifest: every data file under it
     assert [Path(p).name for p, _ in parquet_inputs(str(root / "train" / "*.parquet"))] == ["b.parquet"]
-    (root / "manifest.json").write_text(json.dumps({"files": [{"path": "train/b.parquet"}, {"path": "stats/s.png"}]}))
+    (root / "manifest.json").write_text(json.dumps({"files": [{"path": "train/b.parquet"}, {"path": "stats/s.svg"}]}))
     assert [Path(p).name for p, _ in parquet_inputs(str(root))] == ["b.parquet"]  # the manifest decides
     (root / "manifest.json").write_text(json.dumps({"files": [{"path": "train/gone.parquet"}]}))
     with pytest.raises(ValueError, match="lists 1 shard"):

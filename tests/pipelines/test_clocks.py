@@ -66,7 +66,7 @@ def test_layout_reports_and_manifest(dataset):
     assert "README.md" in listed and "preview.html" in listed
     assert (dataset / "_rejected").is_dir()
     plots = sorted(os.listdir(dataset / "stats"))
-    assert {"time_of_day.png", "bodies.png", "hours.png", "minutes.png"} <= set(plots)
+    assert {"time_of_day.svg", "bodies.svg", "hours.svg", "minutes.svg"} <= set(plots)
     card = (dataset / "README.md").read_text()
     assert "configs:" in card and "validation/*.parquet" in card and "PixMo-clocks" in card
     preview = (dataset / "preview.html").read_text()

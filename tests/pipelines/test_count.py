@@ -105,13 +105,13 @@ def test_rejects_say_why(dataset):
 
 def test_reports_histogram_and_preview(dataset):
     stats = sorted(os.listdir(dataset / "stats"))
-    assert {"count_histogram.png", "count_histogram.json", "labels.png", "scores.png"} <= set(stats)
+    assert {"count_histogram.svg", "count_histogram.json", "labels.svg", "scores.svg"} <= set(stats)
     histogram = json.loads((dataset / "stats" / "count_histogram.json").read_text())["count"]
     assert histogram["2"] == 4 and histogram["4"] == 1 and histogram["0"] == 0
     preview = (dataset / "preview.html").read_text()
     assert preview.count('class="card"') == 3 and "2 people" in preview and "There are none" not in preview
     card = (dataset / "README.md").read_text()
-    assert "PixMo-count" in card and "verification_tasks.jsonl" in card and "count_histogram.png" in card
+    assert "PixMo-count" in card and "verification_tasks.jsonl" in card and "count_histogram.svg" in card
 
 
 def test_argument_problems_are_reported_before_any_work(inputs, tmp_path, capsys):

@@ -63,7 +63,7 @@ def test_reports_from_rows_and_dead_letters(made_rows, tmp_path):
     ]
     table = pa.Table.from_pylist([{c: r[c] for c in Docs.stats_columns} for r in made_rows])
     files = Docs().plot_stats(report_of(table, dead), str(tmp_path / "stats"))
-    assert {"stage_funnel.png", "renderer_success.png", "qa_per_image.png", "configs.png"} <= set(files)
+    assert {"stage_funnel.svg", "renderer_success.svg", "qa_per_image.svg", "configs.svg"} <= set(files)
     assert all((tmp_path / "stats" / f).stat().st_size > 0 for f in files)
     assert stage_funnel(3, dead) == {
         "examples": 5, "topic ok": 5, "data ok": 4, "code rendered": 4, "image checks ok": 4, "QA ok": 3, "rows": 3,
@@ -81,7 +81,7 @@ def test_reports_when_nothing_was_kept(tmp_path):
     dead = [{"stage": s, "reason": "x", "details": {"renderer": "mermaid"}} for s in ("data", "data", "code")]
     assert Docs.plots_without_rows
     files = Docs().plot_stats(report_of(pa.table({}), dead), str(tmp_path / "stats"))
-    assert {"stage_funnel.png", "renderer_success.png", "rejects_by_renderer_stage.png"} <= set(files)
+    assert {"stage_funnel.svg", "renderer_success.svg", "rejects_by_renderer_stage.svg"} <= set(files)
     funnel = json.loads((tmp_path / "stats" / "funnel.json").read_text())
     assert funnel["funnel"]["examples"] == 3 and funnel["funnel"]["rows"] == 0
     assert funnel["renderers"]["mermaid"] == {"examples": 3, "rows": 0, "data": 2, "code": 1}

@@ -117,7 +117,7 @@ def test_rows_carry_the_annotation(dataset):
 
 def test_reports(dataset):
     stats = set(os.listdir(dataset / "stats"))
-    assert {"count_histogram.png", "not_present.png", "expressions_per_image.png", "label_lengths.png"} <= stats
+    assert {"count_histogram.svg", "not_present.svg", "expressions_per_image.svg", "label_lengths.svg"} <= stats
     summary = json.loads((dataset / "stats" / "points_stats.json").read_text())
     assert summary["not_present"] == 1 and summary["expressions_per_image"] == {"1": 1, "3": 1}
     assert summary["count"] == {"0": 1, "1": 1, "2": 1, "3": 0, "4": 1}
