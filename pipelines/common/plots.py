@@ -95,9 +95,7 @@ def histogram_svg(values: Iterable[float], bins: int | Sequence[float], title: s
     else:
         body.append(_no_data(left + plot_w / 2, top + plot_h / 2))
     body += _axes(left, top, plot_w, plot_h)
-    body.append(_text(left + plot_w / 2, height - PAD, xlabel, LABEL_SIZE))
-    body.append(_text(PAD + LABEL_SIZE, top + plot_h / 2, "examples", LABEL_SIZE, rotate=True))
-    return _document(width, height, body)
+    return _labelled_document(width, height, body, left, top, plot_w, plot_h, xlabel, "examples")
 
 
 def heatmap_svg(matrix: Sequence[Sequence[float]], title: str, xlabel: str, ylabel: str) -> bytes:
@@ -167,9 +165,7 @@ def heatmap_svg(matrix: Sequence[Sequence[float]], title: str, xlabel: str, ylab
         body.append(_text(bar_x + bar_w + TICK_GAP, y + 0.35 * SMALL_SIZE, text, SMALL_SIZE, "start"))
     label_x = bar_x + bar_w + TICK_GAP + bar_label_w + 8 + LABEL_SIZE
     body.append(_text(label_x, top + plot_h / 2, "examples", LABEL_SIZE, rotate=True))
-    body.append(_text(left + plot_w / 2, height - PAD, xlabel, LABEL_SIZE))
-    body.append(_text(PAD + LABEL_SIZE, top + plot_h / 2, ylabel, LABEL_SIZE, rotate=True))
-    return _document(width, height, body)
+    return _labelled_document(width, height, body, left, top, plot_w, plot_h, xlabel, ylabel)
 
 
 def _vertical_bars(
@@ -203,9 +199,7 @@ def _vertical_bars(
     if not n:
         body.append(_no_data(left + plot_w / 2, top + plot_h / 2))
     body += _axes(left, top, plot_w, plot_h)
-    body.append(_text(left + plot_w / 2, height - PAD, xlabel, LABEL_SIZE))
-    body.append(_text(PAD + LABEL_SIZE, top + plot_h / 2, value_label, LABEL_SIZE, rotate=True))
-    return _document(width, height, body)
+    return _labelled_document(width, height, body, left, top, plot_w, plot_h, xlabel, value_label)
 
 
 def _horizontal_bars(
@@ -231,8 +225,23 @@ def _horizontal_bars(
     if not n:
         body.append(_no_data(left + plot_w / 2, top + plot_h / 2))
     body += _axes(left, top, plot_w, plot_h)
-    body.append(_text(left + plot_w / 2, height - PAD, value_label, LABEL_SIZE))
-    body.append(_text(PAD + LABEL_SIZE, top + plot_h / 2, xlabel, LABEL_SIZE, rotate=True))
+    return _labelled_document(width, height, body, left, top, plot_w, plot_h, value_label, xlabel)
+
+
+def _labelled_document(
+    width: float,
+    height: float,
+    body: list[str],
+    left: float,
+    top: float,
+    plot_w: float,
+    plot_h: float,
+    bottom_label: str,
+    side_label: str,
+) -> bytes:
+    """The chart with its axis labels: one under the plot, one up its left side."""
+    body.append(_text(left + plot_w / 2, height - PAD, bottom_label, LABEL_SIZE))
+    body.append(_text(PAD + LABEL_SIZE, top + plot_h / 2, side_label, LABEL_SIZE, rotate=True))
     return _document(width, height, body)
 
 
