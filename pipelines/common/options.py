@@ -9,6 +9,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
 from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator
 
+from pipelines.common.local_worker import worker_command
 from pipelines.common.splits import SplitSpec
 
 if TYPE_CHECKING:
@@ -17,8 +18,6 @@ if TYPE_CHECKING:
     from inference.llm import LLMConfig
 
 LOCAL_RUNNERS = {"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"}
-# Imported by every local worker at start: its processes exit without the final GC passes (see the module).
-FAST_EXIT_PLUGIN = "pipelines.common.fast_exit"
 # The names that mean Beam's local batch engine; new_pipeline runs them on the FnApiRunner itself.
 FN_API_RUNNERS = {"directrunner", "direct", "switchingdirectrunner", "fnapirunner", "fnapi"}
 
@@ -162,10 +161,8 @@ def pipeline_options(beam_args: list[str], workers: int) -> tuple[PipelineOption
         }
         named = {arg[2:].split("=", 1)[0] for arg in beam_args if arg.startswith("--")}
         extra = {key: value for key, value in defaults.items() if key not in named}  # a flag given wins
-    if runner in LOCAL_RUNNERS:
-        if "default_sdk_harness_log_level" not in given:
-            extra["default_sdk_harness_log_level"] = "WARNING"
-        extra["beam_plugins"] = [*(given.get("beam_plugins") or []), FAST_EXIT_PLUGIN]
+    if runner in LOCAL_RUNNERS and "default_sdk_harness_log_level" not in given:
+        extra["default_sdk_harness_log_level"] = "WARNING"
     if extra:
         options = PipelineOptions(beam_args, **extra)
     return options, str(runner)
@@ -192,14 +189,29 @@ def in_process_pipeline() -> beam.Pipeline:
 
 def local_batch_runner(options: PipelineOptions) -> "FnApiRunner":
     """Beam's FnApiRunner with `options` in its provision info, so every SDK worker process sees them (as
-    DirectRunner's own FnApiRunner path does); running mode and worker count come from `options`."""
+    DirectRunner's own FnApiRunner path does); running mode and worker count come from `options`. In
+    multi-process mode its workers start through `local_worker` (a cheaper import, a fast exit)."""
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
+    from apache_beam.transforms.environments import SubprocessSDKEnvironment
+
+    class LocalBatchRunner(fn_runner.FnApiRunner):
+        # FnApiRunner.run_pipeline sets its default environment to a worker command of its own for
+        # multi_processing; this keeps the environment and swaps only the command.
+        @property
+        def _default_environment(self):
+            return self._environment
+
+        @_default_environment.setter
+        def _default_environment(self, environment) -> None:
+            if isinstance(environment, SubprocessSDKEnvironment):
+                environment = SubprocessSDKEnvironment.from_command_string(worker_command())
+            self._environment = environment
 
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
-    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+    return LocalBatchRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
 
 
 def is_dry_run(options: PipelineOptions) -> bool:
