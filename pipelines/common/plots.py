@@ -7,9 +7,11 @@ Hugging Face Hub show in a README (`![..](stats/x.svg)`). Every bar and cell has
 its exact label and value.
 
 Layout is estimated, not measured: a character is taken as 0.6 x the font size wide, and the margins are sized from
-the longest label. The bytes depend only on the input (coordinates with one decimal, no ids or dates).
+the longest label. The bytes depend only on the input (coordinates with one decimal, no dates;
+the one id, a heatmap's colour gradient, comes from its title).
 """
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 
@@ -154,10 +156,12 @@ def heatmap_svg(matrix: Sequence[Sequence[float]], title: str, xlabel: str, ylab
         body.append(_text(left + (c + 0.5) * cell_w, base + TICK_GAP + SMALL_SIZE, col_texts[c], SMALL_SIZE))
     body += _axes(left, top, plot_w, plot_h)
     stops = "".join(f'<stop offset="{i / (len(VIRIDIS) - 1):.3f}" stop-color="{c}"/>' for i, c in enumerate(VIRIDIS))
-    body.append(f'<defs><linearGradient id="viridis" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>')
+    # An id of this chart's own: charts inlined into one HTML page share one id space.
+    gradient = "viridis-" + hashlib.sha256(title.encode()).hexdigest()[:10]
+    body.append(f'<defs><linearGradient id="{gradient}" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>')
     body.append(
         f'<rect class="colour-bar" x="{_f(bar_x)}" y="{_f(top)}" width="{_f(bar_w)}" height="{_f(plot_h)}" '
-        f'fill="url(#viridis)" stroke="{AXIS_COLOUR}" stroke-width="0.5"/>'
+        f'fill="url(#{gradient})" stroke="{AXIS_COLOUR}" stroke-width="0.5"/>'
     )
     for value, text in bar_labels:
         y = base - (value - low) / span * plot_h

@@ -123,6 +123,18 @@ def test_heatmap_cells_and_colour_scale():
     assert len(rects(root, "colour-bar")) == 1
 
 
+def test_each_heatmap_has_its_own_gradient_id():
+    # Charts inlined into one HTML page share one id space: a colour bar must point at its own gradient.
+    ids = []
+    for title in ("Time of day", "Hands"):
+        svg = plots.heatmap_svg([[0.0, 1.0]], title, "x", "y").decode()
+        gradient = ET.fromstring(svg).find(".//{http://www.w3.org/2000/svg}linearGradient").get("id")
+        assert f'fill="url(#{gradient})"' in svg
+        ids.append(gradient)
+    assert ids[0] != ids[1]
+    assert plots.heatmap_svg([[0.0]], "Hands", "x", "y") == plots.heatmap_svg([[0.0]], "Hands", "x", "y")
+
+
 def test_viridis_interpolates_between_stops():
     assert plots._viridis(0.0) == "#440154" and plots._viridis(1.0) == "#fde725"
     assert plots._viridis(0.0625) not in plots.VIRIDIS  # between the first two stops
