@@ -77,3 +77,17 @@ def test_a_local_worker_process_starts_through_the_script():
 
     with new_pipeline(options, runner) as pipeline:
         assert_that(pipeline | beam.Create([0]) | beam.Map(_in_worker), check)
+
+
+def test_the_local_runner_swaps_only_a_subprocess_workers_command():
+    from apache_beam.transforms.environments import EmbeddedPythonGrpcEnvironment, SubprocessSDKEnvironment
+
+    from pipelines.common.options import local_batch_runner
+
+    options, _ = pipeline_options([], workers=2)
+    runner = local_batch_runner(options)
+    runner._default_environment = SubprocessSDKEnvironment.from_command_string("python -m beams.own.worker")
+    assert runner._default_environment.command_string == worker_command()
+    threads = EmbeddedPythonGrpcEnvironment.default()  # --direct_running_mode=multi_threading: no processes
+    runner._default_environment = threads
+    assert runner._default_environment is threads
