@@ -11,6 +11,7 @@ from apache_beam.options.pipeline_options_validator import PipelineOptionsValida
 
 from pipelines.common.local_worker import worker_command
 from pipelines.common.splits import SplitSpec
+from pipelines.common.worker_watch import fail_when_a_worker_dies
 
 if TYPE_CHECKING:
     from apache_beam.runners.portability.fn_api_runner.fn_runner import FnApiRunner
@@ -190,7 +191,8 @@ def in_process_pipeline() -> beam.Pipeline:
 def local_batch_runner(options: PipelineOptions) -> "FnApiRunner":
     """Beam's FnApiRunner with `options` in its provision info, so every SDK worker process sees them (as
     DirectRunner's own FnApiRunner path does); running mode and worker count come from `options`. In
-    multi-process mode its workers start through `local_worker` (a cheaper import, a fast exit)."""
+    multi-process mode its workers start through `local_worker` (a cheaper import, a fast exit), and a worker
+    that dies fails the run at once (`worker_watch`)."""
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
@@ -208,6 +210,10 @@ def local_batch_runner(options: PipelineOptions) -> "FnApiRunner":
             if isinstance(environment, SubprocessSDKEnvironment):
                 environment = SubprocessSDKEnvironment.from_command_string(worker_command())
             self._environment = environment
+
+        def run_pipeline(self, pipeline, options):
+            with fail_when_a_worker_dies():  # Beam alone would wait for a dead worker forever
+                return super().run_pipeline(pipeline, options)
 
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
