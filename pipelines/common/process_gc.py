@@ -1,10 +1,10 @@
 """How our long-lived processes (the CLI, each local Beam worker) use CPython's garbage collector.
 
 Two costs that have nothing to do with the data, both measured on a 2-core machine with Beam loaded:
-- Importing apache_beam makes about a million objects (its IO connectors, the Google clients, pandas) and frees
-  almost none, yet the collector walks them again and again while the import runs: ~0.3-0.6 s of a worker's
-  2.5 s import. `imports_without_gc` imports with the collector off, then freezes what the imports built, so
-  later collections (during the shard work too) skip that heap.
+- Importing apache_beam leaves ~320,000 objects the collector tracks (its IO connectors, the Google clients,
+  pandas) and frees almost none, yet the collector walks them again and again while the import runs: ~0.3-0.6 s
+  of a worker's 2.5 s import. `imports_without_gc` imports with the collector off, then freezes what the
+  imports built, so later collections (during the shard work too) skip that heap.
 - At exit the interpreter walks the whole heap once more (~0.8 s), and Beam's local runner stops its worker
   processes one after another: two workers kept each run waiting 1.5-2 s after its last shard.
   `exit_without_final_gc` freezes the heap in an exit handler first.
