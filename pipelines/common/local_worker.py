@@ -11,8 +11,9 @@ import shlex
 import sys
 
 # Run by its path, so a worker imports the very tree the driver runs (not whatever `pipelines` the working
-# directory or an install holds).
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# directory or an install holds). The same as `version.REPO_ROOT`, computed here because this script must put it
+# on the path before it can import anything of ours.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def worker_command() -> str:
@@ -30,5 +31,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path[0] = PROJECT_ROOT  # not this script's folder, whose modules would shadow top-level ones by name
+    sys.path[0] = REPO_ROOT  # not this script's folder, whose modules would shadow top-level ones by name
     main()
